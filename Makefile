@@ -1,0 +1,148 @@
+# xtcp build. `make` builds everything; `make test` runs every test tier;
+# `make demo` shows it working; `make SAN=1 ...` builds with ASan and UBSan
+# into a separate tree; `make V=1` shows the commands.
+
+CC ?= gcc
+CLANG ?= clang
+BPFTOOL ?= bpftool
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+ifeq ($(SAN),1)
+BUILD ?= build/san
+SANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+else
+BUILD ?= build
+SANFLAGS =
+endif
+
+# Install missing Debian packages before anything that needs them.
+DEPS_STAMP := $(BUILD)/.deps-ok
+
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
+	  -Wmissing-prototypes -Wstrict-prototypes -Wshadow -Wvla \
+	  -D_GNU_SOURCE -Iinclude -Iuser -I$(BUILD) $(SANFLAGS)
+LDFLAGS += $(SANFLAGS)
+
+BPF_CFLAGS = -target bpf -O2 -g -Wall -Werror -Iinclude -I. -I$(BUILD) \
+	     -D__TARGET_ARCH_x86
+
+# --- sources -----------------------------------------------------------------
+# Files are discovered, so adding a module or a test needs no Makefile edit.
+WIRE_SRCS   := $(sort $(wildcard user/wire/*.c))
+STACK_SRCS  := $(sort $(wildcard user/stack/*.c user/stack/cc/*.c))
+ENGINE_SRCS := $(WIRE_SRCS) $(STACK_SRCS)
+ENGINE_OBJS := $(ENGINE_SRCS:%.c=$(BUILD)/%.o)
+ENGINE_LIB  := $(BUILD)/libxtcp-engine.a
+
+BPF_SRCS    := $(sort $(wildcard bpf/*.bpf.c))
+BPF_OBJS    := $(BPF_SRCS:bpf/%.bpf.c=$(BUILD)/bpf/%.bpf.o)
+BPF_SKELS   := $(BPF_SRCS:bpf/%.bpf.c=$(BUILD)/bpf/%.skel.h)
+
+UNIT_SRCS   := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS   := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
+BPFT_SRCS   := $(sort $(wildcard tests/bpf/test_*.c))
+BPFT_BINS   := $(BPFT_SRCS:tests/bpf/%.c=$(BUILD)/tests/bpf/%)
+# Helpers shared by test programs (not tests themselves).
+TESTLIB_SRCS := $(sort $(wildcard tests/lib/*.c))
+TESTLIB_OBJS := $(TESTLIB_SRCS:%.c=$(BUILD)/%.o)
+
+# Programs: one directory per program under tools/ or user/, each a main().
+SIM_SRCS    := $(sort $(wildcard tests/sim/*.c))
+
+CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
+BPF_LIBS    := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz)
+CRYPTO_LIBS := $(shell pkg-config --libs libcrypto 2>/dev/null || echo -lcrypto)
+
+PROGS :=
+ifneq ($(SIM_SRCS),)
+PROGS += $(BUILD)/xtcp-sim
+endif
+
+.PHONY: all deps test test-unit test-bpf test-ns demo clean format format-check fuzz
+.DEFAULT_GOAL := all
+.SECONDARY:
+
+all: $(DEPS_STAMP) $(ENGINE_LIB) $(BPF_OBJS) $(PROGS) $(UNIT_BINS) $(BPFT_BINS)
+
+deps: $(DEPS_STAMP)
+$(DEPS_STAMP): tools/install-deps.sh
+	$(Q)tools/install-deps.sh -q
+	$(Q)mkdir -p $(@D) && touch $@
+
+# --- userspace ---------------------------------------------------------------
+$(BUILD)/%.o: %.c | $(DEPS_STAMP)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(ENGINE_LIB): $(ENGINE_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(TESTLIB_OBJS) $(ENGINE_LIB)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(CMOCKA_LIBS) $(CRYPTO_LIBS)
+
+$(BUILD)/xtcp-sim: $(SIM_SRCS:%.c=$(BUILD)/%.o) $(ENGINE_LIB)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(CRYPTO_LIBS) -lm
+
+# --- BPF ---------------------------------------------------------------------
+vmlinux.h:
+	$(call msg,GEN,$@)
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c vmlinux.h | $(DEPS_STAMP)
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
+
+# BPF tests include the skeletons of the programs they load.
+$(BPFT_SRCS:tests/bpf/%.c=$(BUILD)/tests/bpf/%.o): $(BPF_SKELS)
+
+$(BUILD)/tests/bpf/%: $(BUILD)/tests/bpf/%.o $(TESTLIB_OBJS) $(ENGINE_LIB)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(CMOCKA_LIBS) $(BPF_LIBS) $(CRYPTO_LIBS)
+
+# --- tests -------------------------------------------------------------------
+# tests/run.sh runs each tier, prints cmocka's summaries and ends with one line
+# over all tiers: "N passed, N failed[, N skipped]".
+test: all
+	$(Q)BUILD=$(BUILD) tests/run.sh all
+test-unit: all
+	$(Q)BUILD=$(BUILD) tests/run.sh unit
+test-bpf: all
+	$(Q)BUILD=$(BUILD) tests/run.sh bpf
+test-ns: all
+	$(Q)BUILD=$(BUILD) tests/run.sh ns
+
+demo: all
+	$(Q)BUILD=$(BUILD) tools/demo.sh
+
+# --- housekeeping ------------------------------------------------------------
+FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null | grep -v '^vmlinux.h$$')
+
+format:
+	$(Q)clang-format -i $(FORMAT_FILES)
+
+format-check:
+	$(call msg,FORMAT,check)
+	$(Q)clang-format --dry-run -Werror $(FORMAT_FILES)
+
+clean:
+	$(call msg,CLEAN,build)
+	$(Q)rm -rf build vmlinux.h.tmp
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

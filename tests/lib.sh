@@ -1,0 +1,25 @@
+# Shared by the script tests (tests/sim, tests/ns). Source it.
+# A check prints exactly one of:
+#   PASS name
+#   FAIL name: detail
+#   SKIP name: why   (only when the kernel or machine lacks a feature)
+# tests/run.sh counts those lines.
+
+XTCP_ROOT=${XTCP_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+BUILD=${BUILD:-build}
+case $BUILD in /*) ;; *) BUILD=$XTCP_ROOT/$BUILD ;; esac
+
+pass() { echo "PASS $1"; }
+fail() { echo "FAIL $1${2:+: $2}"; }
+skip() { echo "SKIP $1: $2"; }
+
+# check NAME CMD...: PASS if CMD exits 0, FAIL with its output otherwise.
+check() {
+	local name=$1 out
+	shift
+	if out=$("$@" 2>&1); then
+		pass "$name"
+	else
+		fail "$name" "$(echo "$out" | tail -3 | tr '\n' ' ')"
+	fi
+}
