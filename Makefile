@@ -68,7 +68,8 @@ endif
 
 .PHONY: all deps test test-unit test-bpf test-ns demo clean format format-check fuzz
 .DEFAULT_GOAL := all
-.SECONDARY:
+# Keep objects the pattern rules make on the way (no rebuild on every run).
+.PRECIOUS: $(BUILD)/%.o $(BUILD)/bpf/%.bpf.o $(BUILD)/bpf/%.skel.h
 
 all: $(DEPS_STAMP) $(ENGINE_LIB) $(BPF_OBJS) $(PROGS) $(UNIT_BINS) $(BPFT_BINS)
 

@@ -1,0 +1,723 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * Segment arrival: RFC 9293 3.10.7, with RFC 5961's defences, RFC 5681 /
+ * RFC 6582 loss detection and RFC 1122 delayed ACKs.
+ *
+ * Everything about the segment being processed lives in struct seg_ctx on
+ * the caller's stack. Processing ends at one of three labelled exits, as in
+ * BSD's tcp_input: drop (discard silently), drop_after_ack (discard, then
+ * ACK what we have), drop_with_reset (discard and answer with RST).
+ */
+#include "stack/tcb.h"
+
+#include <errno.h>
+#include <string.h>
+
+struct seg_ctx {
+	const struct pkt *p;
+	uint64_t now;
+	uint32_t seq, ack;
+	uint8_t flags;
+	uint32_t wnd; /* window field, unscaled */
+	const uint8_t *data; /* after trimming to the receive window */
+	uint32_t len; /* data bytes after trimming */
+};
+
+static uint32_t seg_len(const struct seg_ctx *s)
+{
+	return s->len + !!(s->flags & TH_SYN) + !!(s->flags & TH_FIN);
+}
+
+/* --- helpers ------------------------------------------------------------ */
+
+static void sync_cc(struct tcb *t, uint64_t now)
+{
+	t->cc.snd_una = t->snd_una;
+	t->cc.snd_nxt = t->snd_max;
+	t->cc.flight = t->snd_max - t->snd_una;
+	t->cc.srtt_us = t->rtt.has_sample ? t->rtt.srtt_us : 0;
+	t->cc.now_us = now;
+	t->cc.in_recovery = !!(t->flags & TF_IN_RECOVERY);
+}
+
+/* Options a SYN or SYN-ACK carries that shape the connection. */
+static void syn_options(struct tcb *t, const struct seg_ctx *s)
+{
+	const struct tcp_opts *o = &s->p->tcp.opts;
+
+	tcp_set_smss(t, (o->present & TCP_OPT_MSS) ? o->mss : 0);
+}
+
+static void schedule_ack(struct tcb *t, bool now_please, uint64_t now)
+{
+	if (now_please || t->opts.quickack) {
+		t->flags |= TF_ACKNOW;
+		return;
+	}
+	/* RFC 5681 4.2 / RFC 1122 4.2.3.2: ACK at least every second
+	 * full-sized segment, and never delay more than the interval. */
+	if (t->unacked_segs >= 2) {
+		t->flags |= TF_ACKNOW;
+		return;
+	}
+	if (!(t->flags & TF_DELACK)) {
+		t->flags |= TF_DELACK;
+		tcb_timer_set(
+			t, TT_DELACK,
+			now + (uint64_t)t->eng->tun.tcp_deferred_ack_interval *
+					1000);
+	}
+}
+
+/* --- LISTEN (RFC 9293 3.10.7.2) ----------------------------------------- */
+
+static void listen_input(struct engine *e, struct tcb *l, struct seg_ctx *s)
+{
+	const struct pkt *p = s->p;
+	struct tcb *t;
+	int err;
+
+	if (s->flags & TH_RST)
+		return;
+	if (s->flags & TH_ACK) {
+		tcp_respond_rst(e, p, s->now);
+		return;
+	}
+	if (!(s->flags & TH_SYN))
+		return;
+	/* A SYN to or from a broadcast/multicast or unspecified address is
+	 * not a connection (RFC 1122 4.2.3.10). */
+	if (ip_addr_is_any(&p->ip.src) || ip_addr_is_any(&p->ip.dst))
+		return;
+	if (l->qlen >= l->backlog || l->q0len >= e->tun.tcp_conn_req_max_q0) {
+		e->stats.listen_drops++;
+		return;
+	}
+	t = tcb_new(e, &l->opts, &err);
+	if (!t || tcb_alloc_buffers(t)) {
+		if (t)
+			tcb_free(t);
+		e->stats.listen_drops++;
+		return;
+	}
+	t->laddr = p->ip.dst;
+	t->lport = p->tcp.dport;
+	t->faddr = p->ip.src;
+	t->fport = p->tcp.sport;
+	t->irs = s->seq;
+	t->rcv_nxt = s->seq + 1;
+	t->rcv_adv = t->rcv_nxt;
+	t->iss = isn_next(&e->isn, &t->laddr, t->lport, &t->faddr, t->fport,
+			  s->now);
+	t->snd_una = t->snd_nxt = t->snd_max = t->iss;
+	t->recover = t->iss;
+	/* RFC 7323 2.2: the window in a SYN is never scaled. */
+	t->snd_wnd = s->wnd;
+	t->max_sndwnd = t->snd_wnd;
+	t->snd_wl1 = s->seq;
+	t->snd_wl2 = t->iss;
+	t->state = TCPS_SYN_RECEIVED;
+	t->flags |= TF_PASSIVE;
+	t->listener = l;
+	syn_options(t, s);
+	conn_insert(e, t);
+	l->q0len++;
+	e->stats.tcpPassiveOpens++;
+	t->rexmit_start = s->now;
+	/* Data in a SYN is not acknowledged (no TCP Fast Open): the peer
+	 * sends it again once we are synchronized. */
+	tcp_output(t, s->now);
+}
+
+/* --- SYN-SENT (RFC 9293 3.10.7.3) --------------------------------------- */
+
+static bool ack_process(struct tcb *t, struct seg_ctx *s);
+static void text_and_fin(struct tcb *t, struct seg_ctx *s);
+
+static void syn_sent_input(struct tcb *t, struct seg_ctx *s)
+{
+	struct engine *e = t->eng;
+	bool ack_ok = false;
+
+	if (s->flags & TH_ACK) {
+		if (seq_leq(s->ack, t->iss) || seq_gt(s->ack, t->snd_max)) {
+			if (!(s->flags & TH_RST))
+				tcp_respond_rst(e, s->p, s->now);
+			return;
+		}
+		ack_ok = true;
+	}
+	if (s->flags & TH_RST) {
+		/* RFC 5961 3.2 keeps 9293's rule here: a RST is believed in
+		 * SYN-SENT only if it acknowledges our SYN. */
+		if (ack_ok)
+			tcb_closed(t, -ECONNREFUSED, s->now);
+		return;
+	}
+	if (!(s->flags & TH_SYN))
+		return;
+
+	t->irs = s->seq;
+	t->rcv_nxt = s->seq + 1;
+	t->rcv_adv = t->rcv_nxt;
+	syn_options(t, s);
+	if (ack_ok) {
+		t->snd_una = s->ack;
+		if (seq_lt(t->snd_nxt, t->snd_una))
+			t->snd_nxt = t->snd_una;
+	}
+	if (seq_gt(t->snd_una, t->iss)) {
+		/* Our SYN is acknowledged: ESTABLISHED. */
+		t->snd_wnd = s->wnd; /* unscaled in a SYN (RFC 7323 2.2) */
+		t->max_sndwnd = t->snd_wnd;
+		t->snd_wl1 = s->seq;
+		t->snd_wl2 = s->ack;
+		if ((t->flags & TF_RTT_TIMING) && t->rtt.backoff == 0) {
+			rtt_sample(&t->rtt, (uint32_t)(s->now - t->rtt_start));
+		}
+		t->flags &= ~TF_RTT_TIMING;
+		t->rtt.backoff = 0;
+		tcb_timer_clear(t, TT_REXMT);
+		tcb_established(t, s->now);
+		t->flags |= TF_ACKNOW;
+		tcb_event(t, EV_CONNECTED | EV_WRITABLE);
+		/* RFC 9293: other text or controls continue at step six. */
+		s->seq++;
+		s->flags &= (uint8_t)~TH_SYN;
+		text_and_fin(t, s);
+		tcp_output(t, s->now);
+		return;
+	}
+	/* Simultaneous open (RFC 9293 figure 8): SYN-RECEIVED, and our SYN
+	 * goes again, now with an ACK. */
+	t->snd_wnd = s->wnd;
+	t->max_sndwnd = t->snd_wnd;
+	t->snd_wl1 = s->seq;
+	t->snd_wl2 = t->snd_una;
+	t->state = TCPS_SYN_RECEIVED;
+	t->snd_nxt = t->iss;
+	tcp_output(t, s->now);
+}
+
+/* --- synchronized states (RFC 9293 3.10.7.4) ---------------------------- */
+
+/*
+ * First check: is the segment in the receive window (table in 3.10.7.4)?
+ * Trims what lies outside. Returns false for an unacceptable segment.
+ */
+static bool seq_acceptable(struct tcb *t, struct seg_ctx *s)
+{
+	uint32_t wnd =
+		seq_gt(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt : 0;
+	uint32_t slen = seg_len(s);
+	uint32_t trim;
+
+	if (slen == 0) {
+		if (wnd == 0)
+			return s->seq == t->rcv_nxt;
+		return seq_in(s->seq, t->rcv_nxt, t->rcv_nxt + wnd);
+	}
+	if (wnd == 0) {
+		/* A zero window still takes ACKs, URGs and RSTs (3.10.7.4):
+		 * keep the control part of an in-sequence segment. */
+		if (s->seq != t->rcv_nxt)
+			return false;
+		if (s->len)
+			t->eng->stats.zero_window_probes++;
+		s->len = 0;
+		s->flags &= (uint8_t)~TH_FIN;
+		return true;
+	}
+	if (!seq_in(s->seq, t->rcv_nxt, t->rcv_nxt + wnd) &&
+	    !seq_in(s->seq + slen - 1, t->rcv_nxt, t->rcv_nxt + wnd))
+		return false;
+
+	/* Trim the front: a SYN first, then data already received. */
+	if (seq_lt(s->seq, t->rcv_nxt)) {
+		trim = t->rcv_nxt - s->seq;
+		if (s->flags & TH_SYN) {
+			s->flags &= (uint8_t)~TH_SYN;
+			s->seq++;
+			trim--;
+		}
+		if (trim >= s->len) {
+			/* Only a FIN can remain, and it is then a duplicate
+			 * unless it sits exactly at rcv_nxt. */
+			s->seq += s->len;
+			s->data += s->len;
+			s->len = 0;
+		} else {
+			s->data += trim;
+			s->len -= trim;
+			s->seq += trim;
+		}
+		t->eng->stats.dup_segs_in++;
+	}
+	/* Trim the back: nothing beyond the window, FIN included. */
+	if (seq_gt(s->seq + s->len, t->rcv_nxt + wnd)) {
+		s->len = t->rcv_nxt + wnd - s->seq;
+		s->flags &= (uint8_t)~TH_FIN;
+	}
+	return true;
+}
+
+/*
+ * Accept in-order or out-of-order text into the receive ring. Out-of-order
+ * bytes go straight to their place beyond the ring's head; the ooo ranges
+ * remember which are there.
+ */
+static void text_and_fin(struct tcb *t, struct seg_ctx *s)
+{
+	bool fin = s->flags & TH_FIN;
+	bool ack_now = false;
+
+	switch (t->state) {
+	case TCPS_ESTABLISHED:
+	case TCPS_FIN_WAIT_1:
+	case TCPS_FIN_WAIT_2:
+		break;
+	default:
+		/* The peer's FIN is behind us: text is a duplicate. An in-
+		 * order FIN again is answered (TIME-WAIT restarts below). */
+		if (fin && s->seq + s->len + 1 == t->rcv_nxt &&
+		    (t->flags & TF_RCVD_FIN)) {
+			t->flags |= TF_ACKNOW;
+			if (t->state == TCPS_TIME_WAIT)
+				tcb_timer_set(
+					t, TT_2MSL,
+					s->now +
+						(uint64_t)t->eng->tun
+								.tcp_time_wait_interval *
+							1000);
+		}
+		return;
+	}
+
+	if (s->len) {
+		struct engine *e = t->eng;
+
+		t->segs_in++;
+		if (s->seq == t->rcv_nxt) {
+			/* The window keeps data within the ring; a peer that
+			 * ignores it loses the excess. */
+			uint32_t n = ring_write(&t->rcvbuf, s->data, s->len);
+			uint32_t nxt;
+
+			t->rcv_nxt += n;
+			t->bytes_received += n;
+			e->stats.bytes_in += n;
+			t->unacked_segs++;
+			/* Pull in what out-of-order segments left beyond. */
+			if (!ooo_empty(&t->ooo)) {
+				nxt = ooo_advance(&t->ooo, t->rcv_nxt);
+				if (nxt != t->rcv_nxt) {
+					ring_produce(&t->rcvbuf,
+						     nxt - t->rcv_nxt);
+					t->bytes_received += nxt - t->rcv_nxt;
+					t->rcv_nxt = nxt;
+				}
+				/* RFC 5681 4.2: ACK at once when a segment
+				 * fills (part of) a hole. */
+				ack_now = true;
+			}
+			tcb_event(t, EV_READABLE);
+		} else {
+			uint32_t off = s->seq - t->rcv_nxt;
+
+			/* RFC 5681 4.2: an out-of-order segment is answered
+			 * at once with a duplicate ACK. */
+			ack_now = true;
+			e->stats.ooo_segs_in++;
+			if (off + s->len <= ring_free(&t->rcvbuf) &&
+			    ooo_add(&t->ooo, s->seq, s->seq + s->len) == 0) {
+				ring_write_at(&t->rcvbuf, off, s->data, s->len);
+			} else {
+				e->stats.ooo_dropped++;
+				fin = false;
+			}
+			if (fin) {
+				t->flags |= TF_FIN_PENDING;
+				t->rcv_fin_seq = s->seq + s->len;
+				fin = false;
+			}
+		}
+		schedule_ack(t, ack_now, s->now);
+	} else if (fin && s->seq != t->rcv_nxt) {
+		/* A bare FIN ahead of missing data waits for it. */
+		t->flags |= TF_FIN_PENDING;
+		t->rcv_fin_seq = s->seq;
+		t->flags |= TF_ACKNOW;
+		fin = false;
+	}
+
+	if (!fin && (t->flags & TF_FIN_PENDING) && t->rcv_nxt == t->rcv_fin_seq)
+		fin = true;
+	else if (fin && s->seq + s->len != t->rcv_nxt)
+		fin = false;
+	if (!fin)
+		return;
+
+	/* Eighth: the FIN, in order (RFC 9293 3.10.7.4). */
+	t->flags &= ~TF_FIN_PENDING;
+	t->flags |= TF_RCVD_FIN | TF_ACKNOW;
+	t->rcv_nxt++;
+	tcb_event(t, EV_READABLE);
+	switch (t->state) {
+	case TCPS_ESTABLISHED:
+		tcb_set_state(t, TCPS_CLOSE_WAIT, s->now);
+		break;
+	case TCPS_FIN_WAIT_1:
+		/* Our FIN not yet acknowledged (else we'd be in FIN-WAIT-2):
+		 * simultaneous close. */
+		tcb_set_state(t, TCPS_CLOSING, s->now);
+		break;
+	case TCPS_FIN_WAIT_2:
+		tcb_set_state(t, TCPS_TIME_WAIT, s->now);
+		for (int i = 0; i < TT_MAX; i++)
+			t->deadline[i] = TT_OFF;
+		tcb_timer_set(
+			t, TT_2MSL,
+			s->now + (uint64_t)t->eng->tun.tcp_time_wait_interval *
+					 1000);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Enter TIME-WAIT: only the 2MSL timer runs there. */
+static void enter_time_wait(struct tcb *t, uint64_t now)
+{
+	tcb_set_state(t, TCPS_TIME_WAIT, now);
+	for (int i = 0; i < TT_MAX; i++)
+		t->deadline[i] = TT_OFF;
+	tcb_timer_set(t, TT_2MSL,
+		      now + (uint64_t)t->eng->tun.tcp_time_wait_interval *
+				      1000);
+}
+
+/* Loss detection and recovery on a duplicate ACK (RFC 5681 3.2, RFC 6582). */
+static void dupack(struct tcb *t, struct seg_ctx *s)
+{
+	struct engine *e = t->eng;
+
+	e->stats.dup_acks_in++;
+	t->dupacks++;
+	sync_cc(t, s->now);
+	if (t->flags & TF_IN_RECOVERY) {
+		/* Step 4: each further duplicate inflates the window. */
+		cc_recovery_dupack(&t->cc);
+		return;
+	}
+	if (t->dupacks != 3)
+		return; /* 1 and 2: limited transmit (RFC 3042) in output */
+	/* RFC 6582 3.2 step 2: only an ACK beyond "recover" starts a new
+	 * episode (recover starts at ISS and is set by each RTO). */
+	if (!seq_gt(s->ack, t->recover))
+		return;
+	t->recover = t->snd_max;
+	t->flags |= TF_IN_RECOVERY;
+	t->flags &= ~TF_RTT_TIMING; /* Karn: nothing timed across a loss */
+	cc_on_signal(&t->cc, CC_EV_DUPACK);
+	t->cc.in_recovery = true;
+	e->stats.fast_retransmits++;
+	/* Step 2: retransmit the first unacknowledged segment now. */
+	{
+		uint32_t nxt = t->snd_nxt;
+
+		t->snd_nxt = t->snd_una;
+		t->flags |= TF_FORCE_DATA;
+		tcp_output(t, s->now);
+		t->flags &= ~TF_FORCE_DATA;
+		if (seq_gt(nxt, t->snd_nxt))
+			t->snd_nxt = nxt;
+	}
+}
+
+/*
+ * Fifth check: the ACK field. Returns false when the segment was dropped
+ * (or the tcb went away).
+ */
+static bool ack_process(struct tcb *t, struct seg_ctx *s)
+{
+	struct engine *e = t->eng;
+	uint32_t acked;
+
+	/* RFC 5961 5.2: acceptable ACKs lie in [SND.UNA - MAX.SND.WND,
+	 * SND.NXT]; answer anything else with an ACK and drop it. */
+	if (seq_gt(s->ack, t->snd_max) ||
+	    seq_lt(s->ack, t->snd_una - t->max_sndwnd)) {
+		tcp_send_challenge_ack(t, s->now);
+		return false;
+	}
+
+	if (t->state == TCPS_SYN_RECEIVED) {
+		struct tcb *l = t->listener;
+
+		if (!seq_gt(s->ack, t->snd_una)) {
+			tcp_respond_rst(e, s->p, s->now);
+			return false;
+		}
+		/* A full accept queue: act as if the ACK was lost, so the
+		 * SYN-ACK goes again later (the peer sees ESTABLISHED). */
+		if (l && l->qlen >= l->backlog) {
+			e->stats.listen_drops++;
+			return false;
+		}
+		t->snd_wnd = (uint32_t)s->wnd << t->snd_wscale;
+		t->max_sndwnd = t->snd_wnd;
+		t->snd_wl1 = s->seq;
+		t->snd_wl2 = s->ack;
+		tcb_established(t, s->now);
+		if (l) {
+			l->q0len--;
+			if (l->acceptq_tail)
+				l->acceptq_tail->q_next = t;
+			else
+				l->acceptq = t;
+			l->acceptq_tail = t;
+			t->q_next = NULL;
+			l->qlen++;
+			tcb_event(l, EV_ACCEPTABLE | EV_READABLE);
+		} else {
+			tcb_event(t, EV_CONNECTED | EV_WRITABLE);
+		}
+		/* Fall through: the ACK also acknowledges our SYN. */
+	}
+
+	if (seq_gt(s->ack, t->snd_una)) {
+		uint32_t fin_seq = tcb_fin_seq(t);
+		bool fin_acked = (t->flags & TF_FIN_SENT) &&
+				 seq_gt(s->ack, fin_seq);
+		uint32_t data_acked;
+
+		acked = s->ack - t->snd_una;
+		/* The SYN and the FIN take sequence space, not buffer. */
+		data_acked = acked;
+		if (seq_leq(t->snd_una, t->iss) && seq_gt(s->ack, t->iss))
+			data_acked--;
+		if (fin_acked)
+			data_acked--;
+		if (data_acked > ring_used(&t->sndbuf))
+			data_acked = ring_used(&t->sndbuf);
+		ring_consume(&t->sndbuf, data_acked);
+		t->bytes_acked += data_acked;
+
+		/* RFC 6298 5.3 with Karn: a sample only from a segment not
+		 * retransmitted. */
+		if ((t->flags & TF_RTT_TIMING) && seq_gt(s->ack, t->rtt_seq)) {
+			uint32_t r = (uint32_t)(s->now - t->rtt_start);
+
+			rtt_sample(&t->rtt, r);
+			cc_on_rtt(&t->cc, r);
+			t->flags &= ~TF_RTT_TIMING;
+		}
+		t->snd_una = s->ack;
+		if (seq_lt(t->snd_nxt, t->snd_una))
+			t->snd_nxt = t->snd_una;
+		t->rexmit_start = s->now;
+		t->flags &= ~TF_REXMIT_EPISODE;
+
+		sync_cc(t, s->now);
+		if (t->flags & TF_IN_RECOVERY) {
+			if (seq_geq(s->ack, t->recover)) {
+				/* Full ACK: recovery ends (RFC 6582 3.2 s.3). */
+				t->flags &= ~TF_IN_RECOVERY;
+				t->cc.in_recovery = false;
+				cc_on_exit_recovery(&t->cc);
+				t->dupacks = 0;
+			} else {
+				/* Partial ACK (step 5): the next hole goes now,
+				 * and the RTO restarts. */
+				cc_recovery_partial_ack(&t->cc, acked);
+				t->snd_nxt = t->snd_una;
+				t->flags |= TF_FORCE_DATA;
+				tcp_output(t, s->now);
+				t->flags &= ~TF_FORCE_DATA;
+				t->snd_nxt = t->snd_max;
+				tcp_arm_rexmt(t, s->now);
+			}
+		} else {
+			t->dupacks = 0;
+			if (t->cc.ops)
+				cc_on_ack(&t->cc, acked);
+		}
+
+		/* RFC 6298 5.2/5.3: stop the timer when all is acknowledged,
+		 * else restart it. */
+		if (t->snd_una == t->snd_max)
+			tcb_timer_clear(t, TT_REXMT);
+		else if (!(t->flags & TF_IN_RECOVERY))
+			tcp_arm_rexmt(t, s->now);
+		if (data_acked)
+			tcb_event(t, EV_WRITABLE);
+
+		if (fin_acked) {
+			switch (t->state) {
+			case TCPS_FIN_WAIT_1:
+				tcb_set_state(t, TCPS_FIN_WAIT_2, s->now);
+				if ((t->flags & TF_USER_CLOSED) &&
+				    t->opts.linger2_ms)
+					tcb_timer_set(
+						t, TT_FINWAIT2,
+						s->now +
+							(uint64_t)t->opts.linger2_ms *
+								1000);
+				break;
+			case TCPS_CLOSING:
+				enter_time_wait(t, s->now);
+				break;
+			case TCPS_LAST_ACK:
+				tcb_closed(t, 0, s->now);
+				return false;
+			default:
+				break;
+			}
+		}
+	} else if (s->ack == t->snd_una && s->len == 0 &&
+		   !(s->flags & (TH_SYN | TH_FIN)) &&
+		   t->snd_max != t->snd_una &&
+		   (uint32_t)s->wnd << t->snd_wscale == t->snd_wnd) {
+		/* RFC 5681 2: the definition of a duplicate ACK. */
+		dupack(t, s);
+	}
+
+	/* Window update (RFC 9293 3.10.7.4, SND.WL1/SND.WL2 rule). */
+	if (seq_lt(t->snd_wl1, s->seq) ||
+	    (t->snd_wl1 == s->seq && seq_leq(t->snd_wl2, s->ack))) {
+		uint32_t old = t->snd_wnd;
+
+		t->snd_wnd = (uint32_t)s->wnd << t->snd_wscale;
+		t->snd_wl1 = s->seq;
+		t->snd_wl2 = s->ack;
+		if (t->snd_wnd > t->max_sndwnd)
+			t->max_sndwnd = t->snd_wnd;
+		if (t->snd_wnd)
+			tcb_timer_clear(t, TT_PERSIST);
+		/* A peer that answers our probes keeps the connection alive
+		 * however long its window stays shut (RFC 9293 3.8.6.1). */
+		if (!t->snd_wnd || !old)
+			t->rexmit_start = s->now;
+	}
+	return true;
+}
+
+/* The table of 3.10.7.4, step by step. */
+static void synchronized_input(struct tcb *t, struct seg_ctx *s)
+{
+	struct engine *e = t->eng;
+	uint32_t orig_seq = s->seq;
+
+	/* A SYN for a connection in TIME-WAIT with a higher sequence number
+	 * starts a new incarnation (RFC 9293 3.10.7.4 note, RFC 6191). */
+	if (t->state == TCPS_TIME_WAIT && (s->flags & TH_SYN) &&
+	    !(s->flags & (TH_ACK | TH_RST)) && seq_gt(s->seq, t->rcv_nxt)) {
+		struct tcb *l =
+			listen_lookup(e, &s->p->ip.dst, s->p->tcp.dport);
+
+		if (l) {
+			tcb_closed(t, 0, s->now);
+			listen_input(e, l, s);
+			return;
+		}
+	}
+
+	/* A retransmitted SYN in SYN-RECEIVED: our SYN-ACK was lost. */
+	if (t->state == TCPS_SYN_RECEIVED && (s->flags & TH_SYN) &&
+	    !(s->flags & TH_ACK) && s->seq == t->irs) {
+		t->snd_nxt = t->iss;
+		tcp_output(t, s->now);
+		return;
+	}
+
+	/* First: sequence number. */
+	if (!seq_acceptable(t, s)) {
+		if (!(s->flags & TH_RST))
+			goto drop_after_ack;
+		goto drop;
+	}
+
+	/* Second: RST (RFC 5961 3.2). */
+	if (s->flags & TH_RST) {
+		if (orig_seq != t->rcv_nxt) {
+			tcp_send_challenge_ack(t, s->now);
+			goto drop;
+		}
+		switch (t->state) {
+		case TCPS_SYN_RECEIVED:
+			/* Passive: back to LISTEN, i.e. forget the child.
+			 * Active (simultaneous open): refused. */
+			tcb_closed(t,
+				   (t->flags & TF_PASSIVE) ? 0 : -ECONNREFUSED,
+				   s->now);
+			return;
+		case TCPS_ESTABLISHED:
+		case TCPS_FIN_WAIT_1:
+		case TCPS_FIN_WAIT_2:
+		case TCPS_CLOSE_WAIT:
+			tcb_closed(t, -ECONNRESET, s->now);
+			return;
+		default:
+			tcb_closed(t, 0, s->now);
+			return;
+		}
+	}
+
+	/* Fourth: SYN in a synchronized state (RFC 5961 4.2). */
+	if (s->flags & TH_SYN) {
+		tcp_send_challenge_ack(t, s->now);
+		goto drop;
+	}
+
+	/* Fifth: ACK. */
+	if (!(s->flags & TH_ACK))
+		goto drop;
+	if (!ack_process(t, s))
+		return;
+
+	/* Sixth (URG) comes with urgent data support; seventh and eighth. */
+	text_and_fin(t, s);
+	tcp_output(t, s->now);
+	return;
+
+drop_after_ack:
+	/* RFC 9293: an unacceptable segment gets <SEQ=SND.NXT><ACK=RCV.NXT>,
+	 * rate-limited like challenge ACKs so it cannot be used to amplify. */
+	tcp_send_challenge_ack(t, s->now);
+drop:
+	return;
+}
+
+void tcp_input(struct engine *e, const struct pkt *p, uint64_t now)
+{
+	struct seg_ctx s = {
+		.p = p,
+		.now = now,
+		.seq = p->tcp.seq,
+		.ack = p->tcp.ack,
+		.flags = p->tcp.flags,
+		.wnd = p->tcp.win,
+		.data = p->payload,
+		.len = p->payload_len,
+	};
+	struct tcb *t;
+
+	e->stats.tcpInSegs++;
+	t = conn_lookup(e, &p->ip.dst, p->tcp.dport, &p->ip.src, p->tcp.sport);
+	if (!t) {
+		struct tcb *l = listen_lookup(e, &p->ip.dst, p->tcp.dport);
+
+		if (l) {
+			listen_input(e, l, &s);
+			return;
+		}
+		/* CLOSED (RFC 9293 3.10.7.1): answer with RST, never a RST. */
+		tcp_respond_rst(e, p, now);
+		return;
+	}
+	t->segs_in++;
+	if (t->state == TCPS_SYN_SENT)
+		syn_sent_input(t, &s);
+	else
+		synchronized_input(t, &s);
+}

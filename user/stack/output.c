@@ -1,0 +1,394 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * What to send and when: RFC 9293 3.8.6 (windows, silly window syndrome
+ * avoidance on both sides), RFC 896 / RFC 1122 4.2.3.4 (Nagle), RFC 5681
+ * (congestion window, RFC 3042 limited transmit, 4.1 restart after idle),
+ * RFC 6298 (the retransmission timer).
+ */
+#include "stack/tcb.h"
+
+#include <string.h>
+
+#define MSS_MIN 64
+
+static bool is_v4(const struct tcb *t)
+{
+	return ip_addr_is_v4(&t->faddr);
+}
+
+/*
+ * Our MSS (announced) and the send MSS: RFC 9293 3.7.1. Without the peer's
+ * option the send MSS is 536 over IPv4 and 1220 over IPv6 (tcp_mss_def_*).
+ */
+void tcp_set_smss(struct tcb *t, uint32_t peer_mss)
+{
+	struct engine *e = t->eng;
+	uint32_t mtu = e->ops.path_mtu ? e->ops.path_mtu(e->user, &t->faddr) :
+					 1500;
+	uint32_t hdr = is_v4(t) ? IP4_HLEN + TCP_HLEN : IP6_HLEN + TCP_HLEN;
+	uint32_t mss = mtu > hdr + MSS_MIN ? mtu - hdr : MSS_MIN;
+
+	if (t->opts.mss && t->opts.mss < mss)
+		mss = t->opts.mss < MSS_MIN ? MSS_MIN : t->opts.mss;
+	t->rmss = mss > 65535 ? 65535 : mss;
+	if (!peer_mss)
+		peer_mss = is_v4(t) ? e->tun.tcp_mss_def_ipv4 :
+				      e->tun.tcp_mss_def_ipv6;
+	/* Send no more than the peer takes nor than our own path carries. */
+	t->smss = peer_mss < t->rmss ? peer_mss : t->rmss;
+	if (t->smss < MSS_MIN)
+		t->smss = MSS_MIN;
+}
+
+void tcp_build_syn_opts(const struct tcb *t, struct tcp_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->present = TCP_OPT_MSS;
+	o->mss = (uint16_t)t->rmss;
+}
+
+/*
+ * The window to advertise (RFC 9293 3.8.6.2.2): the free buffer, but the
+ * right edge moves only by at least min(buffer/2, MSS) at a time, and never
+ * back (no shrinking).
+ */
+uint32_t tcp_rcv_window(const struct tcb *t)
+{
+	uint32_t used = ring_used(&t->rcvbuf);
+	uint32_t space = t->rcvbuf_limit > used ? t->rcvbuf_limit - used : 0;
+	uint32_t cur =
+		seq_gt(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt : 0;
+	uint32_t step = t->rcvbuf_limit / 2 < t->rmss ? t->rcvbuf_limit / 2 :
+							t->rmss;
+	uint32_t max = (uint32_t)65535 << t->rcv_wscale;
+
+	if (space > max)
+		space = max;
+	if (space < cur || space - cur < step)
+		space = cur;
+	/* What scaling cannot express is not offered. */
+	return space >> t->rcv_wscale << t->rcv_wscale;
+}
+
+static void xmit(struct tcb *t, uint8_t flags, uint32_t seq, uint32_t off,
+		 uint32_t len, uint64_t now)
+{
+	struct engine *e = t->eng;
+	struct seg_out so;
+	uint32_t wnd;
+
+	memset(&so, 0, sizeof(so));
+	so.src = t->laddr;
+	so.dst = t->faddr;
+	so.ttl = t->opts.ttl ? t->opts.ttl : 64;
+	so.tos = t->opts.tos & (uint8_t)~3u; /* ECN bits are the engine's */
+	so.th.sport = t->lport;
+	so.th.dport = t->fport;
+	so.th.seq = seq;
+	so.th.flags = flags;
+	so.tcb = t;
+	if (flags & TH_ACK)
+		so.th.ack = t->rcv_nxt;
+	if (flags & TH_SYN) {
+		tcp_build_syn_opts(t, &so.th.opts);
+		/* RFC 7323 2.2: the window of a SYN is not scaled. */
+		wnd = tcp_rcv_window(t);
+		so.th.win = (uint16_t)(wnd > 65535 ? 65535 : wnd);
+	} else {
+		wnd = tcp_rcv_window(t);
+		so.th.win = (uint16_t)((wnd >> t->rcv_wscale) > 65535 ?
+					       65535 :
+					       wnd >> t->rcv_wscale);
+		wnd = (uint32_t)so.th.win << t->rcv_wscale;
+	}
+	if (!(flags & TH_RST) && seq_gt(t->rcv_nxt + wnd, t->rcv_adv))
+		t->rcv_adv = t->rcv_nxt + wnd;
+	if (len) {
+		so.ndata = (uint8_t)ring_iov(&t->sndbuf, off, len, so.data);
+		so.len = len;
+	}
+	if (flags & TH_ACK) {
+		/* This segment carries the ACK we owed. */
+		t->flags &= ~(TF_ACKNOW | TF_DELACK);
+		t->unacked_segs = 0;
+		if (t->deadline[TT_DELACK] != TT_OFF)
+			tcb_timer_clear(t, TT_DELACK);
+	}
+	t->segs_out++;
+	t->last_send = now;
+	e->stats.tcpOutSegs++;
+	if (flags & TH_RST)
+		e->stats.tcpOutRsts++;
+	e->ops.output(e->user, &so);
+}
+
+/* Arm the retransmission timer for the oldest outstanding segment. The
+ * deadline never passes the abort threshold, so the abort is on time. */
+void tcp_arm_rexmt(struct tcb *t, uint64_t now)
+{
+	uint64_t when = now + rtt_rto(&t->rtt);
+	bool syn = t->state == TCPS_SYN_SENT || t->state == TCPS_SYN_RECEIVED;
+	uint32_t abort_ms = syn ? t->opts.conn_abort_ms : t->opts.abort_ms;
+
+	if (abort_ms) {
+		uint64_t limit = t->rexmit_start + (uint64_t)abort_ms * 1000;
+
+		if (when > limit)
+			when = limit > now ? limit : now;
+	}
+	tcb_timer_set(t, TT_REXMT, when);
+}
+
+static void send_syn(struct tcb *t, uint64_t now)
+{
+	uint8_t flags = TH_SYN;
+
+	if (t->state == TCPS_SYN_RECEIVED)
+		flags |= TH_ACK;
+	if (t->snd_max == t->iss && !(t->flags & TF_RTT_TIMING)) {
+		t->flags |= TF_RTT_TIMING;
+		t->rtt_seq = t->iss;
+		t->rtt_start = now;
+	} else if (t->snd_max != t->iss) {
+		t->eng->stats.tcpRetransSegs++;
+		t->total_retrans++;
+	}
+	xmit(t, flags, t->iss, 0, 0, now);
+	t->snd_nxt = t->iss + 1;
+	if (seq_gt(t->snd_nxt, t->snd_max))
+		t->snd_max = t->snd_nxt;
+	if (t->deadline[TT_REXMT] == TT_OFF) {
+		t->rexmit_start = now;
+		tcp_arm_rexmt(t, now);
+	}
+}
+
+/*
+ * Sender-side decision for one segment of @len bytes (RFC 9293 3.8.6.2.1,
+ * RFC 1122 4.2.3.4): full segments go; a short one goes only if it empties
+ * the buffer and Nagle allows it (nothing in flight, or TCP_NODELAY), or it
+ * is at least half the largest window the peer offered.
+ */
+static bool worth_sending(const struct tcb *t, uint32_t len, uint32_t unsent,
+			  bool retransmit)
+{
+	if (len >= t->smss || retransmit)
+		return true;
+	if (t->opts.cork)
+		return false;
+	if (len == unsent && (t->opts.nodelay || t->snd_max == t->snd_una))
+		return true;
+	if (t->max_sndwnd && len >= t->max_sndwnd / 2)
+		return true;
+	return false;
+}
+
+void tcp_output(struct tcb *t, uint64_t now)
+{
+	bool sent_any = false;
+
+	switch (t->state) {
+	case TCPS_CLOSED:
+	case TCPS_LISTEN:
+		return;
+	case TCPS_SYN_SENT:
+	case TCPS_SYN_RECEIVED:
+		/* Nothing but our SYN until the handshake completes. */
+		if (t->snd_nxt == t->iss || (t->flags & TF_ACKNOW)) {
+			t->flags &= ~TF_ACKNOW;
+			send_syn(t, now);
+		}
+		return;
+	default:
+		break;
+	}
+
+	/* RFC 5681 4.1: after an idle period longer than the RTO, restart
+	 * from at most the initial window. */
+	if (t->snd_max == t->snd_una && t->cc.ops && t->last_send &&
+	    now - t->last_send > rtt_rto(&t->rtt) && tcb_snd_unsent(t)) {
+		uint32_t iw = cc_initial_window(t->smss);
+
+		if (t->opts.init_cwnd)
+			iw = t->opts.init_cwnd * t->smss;
+		cc_on_idle_restart(&t->cc, iw);
+	}
+
+	for (;;) {
+		uint32_t seq0 = tcb_data_seq0(t);
+		uint32_t used = ring_used(&t->sndbuf);
+		uint32_t off = t->snd_nxt - seq0;
+		uint32_t unsent = off < used ? used - off : 0;
+		uint32_t inflight = t->snd_nxt - t->snd_una;
+		uint32_t cwnd = t->cc.cwnd, wnd, avail, len;
+		bool force = t->flags & TF_FORCE_DATA;
+		bool retransmit = seq_lt(t->snd_nxt, t->snd_max);
+		bool fin_due, fin;
+		uint8_t flags = TH_ACK;
+
+		if (seq_lt(t->snd_nxt, seq0)) {
+			/* Our SYN went unacknowledged into synchronized state:
+			 * cannot happen, the ACK that got us here covered it. */
+			assert(0);
+			return;
+		}
+		/* RFC 3042: the first two duplicate ACKs each allow one new
+		 * segment beyond cwnd. */
+		if (!(t->flags & TF_IN_RECOVERY) && t->dupacks &&
+		    t->dupacks < 3)
+			cwnd += t->dupacks * t->smss;
+		wnd = t->snd_wnd < cwnd ? t->snd_wnd : cwnd;
+		avail = wnd > inflight ? wnd - inflight : 0;
+		len = unsent < avail ? unsent : avail;
+		if (force && unsent) {
+			/* One segment regardless of the windows: a fast
+			 * retransmission, or a zero-window probe of 1 byte. */
+			len = unsent;
+			if (!t->snd_wnd && !retransmit)
+				len = 1;
+		}
+		if (len > t->smss)
+			len = t->smss;
+
+		if (len && !worth_sending(t, len, unsent, retransmit || force))
+			len = 0;
+		/* The FIN rides on the segment that ends the data, until it
+		 * is acknowledged (RFC 9293 3.10.4). */
+		fin_due = (t->flags & TF_FIN_QUEUED) &&
+			  (t->state == TCPS_FIN_WAIT_1 ||
+			   t->state == TCPS_CLOSING ||
+			   t->state == TCPS_LAST_ACK);
+		fin = fin_due && off + len == used &&
+		      !seq_gt(t->snd_una, tcb_fin_seq(t));
+		if (!len && !fin)
+			break;
+
+		if (fin)
+			flags |= TH_FIN;
+		if (len && off + len == used)
+			flags |= TH_PSH;
+		if (retransmit) {
+			t->eng->stats.tcpRetransSegs++;
+			t->eng->stats.bytes_retrans += len;
+			t->total_retrans++;
+		} else if (len) {
+			t->eng->stats.bytes_out += len;
+		}
+		/* Time one new segment at a time (RFC 6298 3, Karn). */
+		if (!retransmit && len && !(t->flags & TF_RTT_TIMING)) {
+			t->flags |= TF_RTT_TIMING;
+			t->rtt_seq = t->snd_nxt;
+			t->rtt_start = now;
+		}
+		xmit(t, flags, t->snd_nxt, off, len, now);
+		sent_any = true;
+		t->snd_nxt += len + (fin ? 1 : 0);
+		if (fin)
+			t->flags |= TF_FIN_SENT;
+		if (seq_gt(t->snd_nxt, t->snd_max))
+			t->snd_max = t->snd_nxt;
+		if (t->deadline[TT_REXMT] == TT_OFF) {
+			/* The abort clock starts with the first segment that
+			 * goes unacknowledged (the RTO handler re-arms before
+			 * it retransmits, keeping the clock). */
+			t->rexmit_start = now;
+			tcp_arm_rexmt(t, now);
+		}
+		tcb_timer_clear(t, TT_PERSIST);
+		if (force || fin)
+			break;
+	}
+
+	if (!sent_any && (t->flags & TF_ACKNOW))
+		tcp_send_ack(t, now);
+
+	/* Zero window with data waiting and nothing in flight: probe when
+	 * the persist timer fires (RFC 9293 3.8.6.1). */
+	if (!t->snd_wnd && tcb_snd_unsent(t) && t->snd_max == t->snd_una &&
+	    t->deadline[TT_REXMT] == TT_OFF &&
+	    t->deadline[TT_PERSIST] == TT_OFF)
+		tcb_timer_set(t, TT_PERSIST, now + rtt_rto(&t->rtt));
+}
+
+void tcp_send_ack(struct tcb *t, uint64_t now)
+{
+	if (t->state == TCPS_SYN_RECEIVED) {
+		/* Our "ACK" here is the SYN-ACK itself. */
+		uint32_t nxt = t->snd_nxt;
+
+		send_syn(t, now);
+		t->snd_nxt = nxt;
+		return;
+	}
+	if (t->state == TCPS_CLOSED || t->state == TCPS_LISTEN ||
+	    t->state == TCPS_SYN_SENT)
+		return;
+	xmit(t, TH_ACK, t->snd_nxt, 0, 0, now);
+}
+
+/* RFC 5961 7: challenge ACKs (and ACKs to unacceptable segments) are
+ * limited per second across the stack. */
+void tcp_send_challenge_ack(struct tcb *t, uint64_t now)
+{
+	struct engine *e = t->eng;
+
+	if (!eng_rate_ok(&e->ack_limit_start, &e->ack_limit_count,
+			 e->tun.tcp_challenge_ack_limit, now)) {
+		e->stats.challenge_acks_limited++;
+		return;
+	}
+	e->stats.challenge_acks++;
+	tcp_send_ack(t, now);
+}
+
+void tcp_send_rst(struct tcb *t, uint64_t now)
+{
+	switch (t->state) {
+	case TCPS_CLOSED:
+	case TCPS_LISTEN:
+	case TCPS_SYN_SENT:
+	case TCPS_TIME_WAIT:
+		return;
+	default:
+		break;
+	}
+	/* RFC 9293 3.10.5 ABORT: <SEQ=SND.NXT><CTL=RST>; with the ACK as
+	 * other stacks do, so a peer in any state takes it. */
+	xmit(t, TH_RST | TH_ACK, t->snd_max, 0, 0, now);
+}
+
+/* RFC 9293 3.10.7.1: the reply of a CLOSED port. */
+void tcp_respond_rst(struct engine *e, const struct pkt *p, uint64_t now)
+{
+	struct seg_out so;
+	const struct tcp_hdr *h = &p->tcp;
+
+	if (h->flags & TH_RST)
+		return;
+	if (ip_addr_is_any(&p->ip.src))
+		return;
+	if (e->tun.tcp_rst_sent_rate_enabled &&
+	    !eng_rate_ok(&e->rst_limit_start, &e->rst_limit_count,
+			 e->tun.tcp_rst_sent_rate, now)) {
+		e->stats.rsts_limited++;
+		return;
+	}
+	memset(&so, 0, sizeof(so));
+	so.src = p->ip.dst;
+	so.dst = p->ip.src;
+	so.ttl = 64;
+	so.th.sport = h->dport;
+	so.th.dport = h->sport;
+	if (h->flags & TH_ACK) {
+		so.th.seq = h->ack;
+		so.th.flags = TH_RST;
+	} else {
+		so.th.seq = 0;
+		so.th.ack = h->seq + p->payload_len + !!(h->flags & TH_SYN) +
+			    !!(h->flags & TH_FIN);
+		so.th.flags = TH_RST | TH_ACK;
+	}
+	e->stats.tcpOutSegs++;
+	e->stats.tcpOutRsts++;
+	e->ops.output(e->user, &so);
+}
