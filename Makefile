@@ -28,7 +28,7 @@ DEPS_STAMP := $(BUILD)/.deps-ok
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
 	  -Wmissing-prototypes -Wstrict-prototypes -Wshadow -Wvla \
-	  -D_GNU_SOURCE -Iinclude -Iuser -I$(BUILD) $(SANFLAGS)
+	  -D_GNU_SOURCE -Iinclude -Iuser -Itests/lib -I$(BUILD) $(SANFLAGS)
 LDFLAGS += $(SANFLAGS)
 
 BPF_CFLAGS = -target bpf -O2 -g -Wall -Werror -Iinclude -I. -I$(BUILD) \
@@ -97,9 +97,12 @@ $(BUILD)/xtcp-sim: $(SIM_SRCS:%.c=$(BUILD)/%.o) $(ENGINE_LIB)
 	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(CRYPTO_LIBS) -lm
 
 # --- BPF ---------------------------------------------------------------------
-vmlinux.h:
+# Generated from the running kernel's BTF. Builds with different BUILD trees
+# may race to make it: each writes its own temporary file and renames it,
+# so the file is always whole.
+vmlinux.h: | $(DEPS_STAMP)
 	$(call msg,GEN,$@)
-	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.$$$$.tmp && mv $@.$$$$.tmp $@
 
 $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c vmlinux.h | $(DEPS_STAMP)
 	$(call msg,BPF,$@)
