@@ -630,8 +630,26 @@ static void synchronized_input(struct tcb *t, struct seg_ctx *s)
 		return;
 	}
 
+	/* Simultaneous open, the peer's SYN-ACK (RFC 9293 figure 8, line 6):
+	 * its SYN is the one we have; take it as the ACK of ours. */
+	if (t->state == TCPS_SYN_RECEIVED && !(t->flags & TF_PASSIVE) &&
+	    (s->flags & (TH_SYN | TH_ACK)) == (TH_SYN | TH_ACK) &&
+	    s->seq == t->irs && s->ack == t->snd_max) {
+		s->flags &= (uint8_t)~TH_SYN;
+		s->seq++;
+		orig_seq = s->seq;
+	}
+
 	/* First: sequence number. */
 	if (!seq_acceptable(t, s)) {
+		/* TIME-WAIT: a retransmitted FIN restarts 2MSL (3.10.7.4). */
+		if (t->state == TCPS_TIME_WAIT && (s->flags & TH_FIN) &&
+		    !(s->flags & TH_RST) && s->seq + s->len + 1 == t->rcv_nxt)
+			tcb_timer_set(
+				t, TT_2MSL,
+				s->now +
+					(uint64_t)e->tun.tcp_time_wait_interval *
+						1000);
 		if (!(s->flags & TH_RST))
 			goto drop_after_ack;
 		goto drop;
