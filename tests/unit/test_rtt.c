@@ -295,10 +295,15 @@ static void against_double_reference(void **state)
 	print_message(
 		"worst error: srtt %.3f us, rttvar %.3f us, rto %.3f us\n",
 		worst_s, worst_v, worst_rto);
-	/* Truncated whole microseconds of a 1/8 (1/4) us estimate. */
-	assert_true(worst_s < 2.0);
-	assert_true(worst_v < 2.0);
-	assert_true(worst_rto <= 4.0);
+	/*
+	 * Whole microseconds truncated from a 1/8 (1/4) us estimate, rounded
+	 * to nearest at each step. (Truncating instead of rounding in the
+	 * update gives 1.6 us and 3.7-4.2 us here: the bounds are that tight
+	 * on purpose; the inputs are fixed, so the result is too.)
+	 */
+	assert_true(worst_s < 1.5);
+	assert_true(worst_v < 1.5);
+	assert_true(worst_rto < 3.5);
 }
 
 int main(void)
