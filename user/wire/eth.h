@@ -17,7 +17,7 @@ struct eth_info {
 	uint8_t dst[ETH_ALEN_];
 	uint8_t src[ETH_ALEN_];
 	uint16_t ethertype; /* host order, after any VLAN tags */
-	uint16_t hlen;	    /* bytes up to the network header: 14, 18 or 22 */
+	uint16_t hlen; /* bytes up to the network header: 14, 18 or 22 */
 };
 
 /* Parse; returns 0 or -WIRE_ETH_SHORT / -WIRE_ETH_TYPE (not IPv4/IPv6). */

@@ -47,7 +47,7 @@ struct tcp_sack_block {
 struct tcp_opts {
 	uint32_t present; /* TCP_OPT_* */
 	uint16_t mss;
-	uint8_t wscale;	  /* as sent; the receiver clamps to 14 (RFC 7323 2.3) */
+	uint8_t wscale; /* as sent; the receiver clamps to 14 (RFC 7323 2.3) */
 	uint8_t nsack;
 	struct tcp_sack_block sack[TCP_MAX_SACK];
 	uint32_t ts_val, ts_ecr;
@@ -57,10 +57,10 @@ struct tcp_opts {
 struct tcp_hdr {
 	uint16_t sport, dport;
 	uint32_t seq, ack;
-	uint8_t flags;	/* TH_* */
-	uint8_t doff;	/* header length in bytes */
-	uint16_t win;	/* as on the wire, unscaled */
-	uint16_t csum;	/* as stored (network order) */
+	uint8_t flags; /* TH_* */
+	uint8_t doff; /* header length in bytes */
+	uint16_t win; /* as on the wire, unscaled */
+	uint16_t csum; /* as stored (network order) */
 	uint16_t urp;
 	struct tcp_opts opts;
 };
@@ -71,6 +71,9 @@ struct tcp_hdr {
  * the wrong length is -WIRE_TCP_OPTLEN; an option that overruns the header
  * or has length < 2 is -WIRE_TCP_OPT. A SACK option with more blocks than
  * fit keeps the first TCP_MAX_SACK. Does not verify the checksum.
+ * (SACK lengths are 2 + 8n; 40 option bytes hold n <= 4, so every other
+ * length is -WIRE_TCP_OPTLEN or, past the header, -WIRE_TCP_OPT.)
+ * Options are recorded whatever the flags; a repeated option overwrites.
  */
 int tcp_parse(const uint8_t *buf, size_t len, struct tcp_hdr *out);
 
@@ -80,7 +83,13 @@ int tcp_parse(const uint8_t *buf, size_t len, struct tcp_hdr *out);
  */
 int tcp_verify_csum(const uint8_t *buf, size_t len, uint32_t pseudo);
 
-/* Length in bytes the options in @o take when emitted (multiple of 4). */
+/*
+ * Length in bytes the options in @o take when emitted (multiple of 4, at
+ * most TCP_MAX_OPTLEN), exactly what tcp_emit writes. SACK blocks beyond
+ * TCP_MAX_SACK or beyond what fits beside the other options are dropped
+ * from the end (3 fit with timestamps, 2 with MSS + TS + window scale);
+ * SACK with no blocks emits nothing.
+ */
 size_t tcp_opts_len(const struct tcp_opts *o);
 
 /*
@@ -89,12 +98,16 @@ size_t tcp_opts_len(const struct tcp_opts *o);
  * peers and captures see the familiar form: MSS, SACK-permitted + TS as
  * NOP,NOP or 4,2,8,10, window scale as NOP,3,3,w, SACK blocks as NOP,NOP,5.
  * Returns the header length or -WIRE_NOSPACE.
+ * In full: MSS 2,4,mss; SACK-permitted and TS 4,2,8,10,val,ecr; TS alone
+ * NOP,NOP,8,10,val,ecr; SACK-permitted alone NOP,NOP,4,2; window scale
+ * NOP,3,3,w; SACK NOP,NOP,5,len,blocks. h->doff and h->csum are ignored.
  */
 int tcp_emit(uint8_t *buf, size_t cap, const struct tcp_hdr *h);
 
 /*
  * Fill the checksum of the segment at @buf (@len bytes: header + payload)
- * in place, given its pseudo-header partial sum.
+ * in place, given its pseudo-header partial sum. Does nothing when @len is
+ * below TCP_HLEN.
  */
 void tcp_fill_csum(uint8_t *buf, size_t len, uint32_t pseudo);
 
