@@ -60,8 +60,8 @@
 #
 # Call topo_init, topo_host, topo_link and topo_bg directly, not inside $(...)
 # or a pipeline: they record state in shell variables. The lookups are fine
-# inside $(...). topo_init owns the EXIT/INT/TERM/HUP traps; add extra
-# cleanup with topo_defer rather than with trap.
+# inside $(...). topo_init owns the EXIT/INT/TERM/HUP traps (an EXIT trap set
+# before it still runs, last); add extra cleanup with topo_defer, not trap.
 #
 # As a command: tools/topo.sh demo-up | demo-down | reap | list
 #   demo-up makes hosts "a" and "b" joined by one link under the fixed id
@@ -180,7 +180,7 @@ topo__on_signal() {
 }
 
 topo_init() {
-	local pid start
+	local pid start prev
 	if [ -n "${TOPO_ID:-}" ]; then
 		topo__err "topo_init: already initialised ($TOPO_ID)"
 		return 1
@@ -213,6 +213,12 @@ topo_init() {
 	topo_reap
 	mkdir -p "$TOPO_DIR" || return 1
 	echo "$pid $start" >"$TOPO_DIR/owner"
+	# Keep an EXIT trap the caller set before us: it runs last.
+	prev=$(trap -p EXIT)
+	if [ -n "$prev" ]; then
+		eval "set -- $prev"
+		TOPO_DEFER+=("$3")
+	fi
 	trap 'topo_cleanup' EXIT
 	trap 'topo__on_signal INT' INT
 	trap 'topo__on_signal TERM' TERM
