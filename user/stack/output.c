@@ -323,7 +323,10 @@ void tcp_send_ack(struct tcb *t, uint64_t now)
 	if (t->state == TCPS_CLOSED || t->state == TCPS_LISTEN ||
 	    t->state == TCPS_SYN_SENT)
 		return;
-	xmit(t, TH_ACK, t->snd_nxt, 0, 0, now);
+	/* A pure ACK carries SND.MAX, not a rewound SND.NXT: after a
+	 * timeout the peer has seen more than snd_nxt, and would find an
+	 * older sequence number unacceptable and drop the ACK with it. */
+	xmit(t, TH_ACK, t->snd_max, 0, 0, now);
 }
 
 /* RFC 5961 7: challenge ACKs (and ACKs to unacceptable segments) are
