@@ -135,6 +135,31 @@ test-ns: all
 demo: all
 	$(Q)BUILD=$(BUILD) tools/demo.sh
 
+# --- fuzzing -----------------------------------------------------------------
+# libFuzzer targets under ASan and UBSan, built with clang from the sources
+# (not the gcc objects). `make fuzz` runs each for FUZZ_SECONDS.
+FUZZ_SECONDS ?= 300
+FUZZ_DIR := build/fuzz
+FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(FUZZ_DIR)/%)
+FUZZ_CFLAGS = -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser \
+	      -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(ENGINE_SRCS) | $(DEPS_STAMP)
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(ENGINE_SRCS) -o $@
+
+fuzz: $(FUZZ_BINS)
+	$(Q)for f in $(FUZZ_BINS); do \
+		mkdir -p $$f.corpus && \
+		echo "  FUZZ     $$f for $(FUZZ_SECONDS) s" && \
+		$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+		    -artifact_prefix=$(FUZZ_DIR)/ $$f.corpus 2>$$f.log || \
+		{ tail -40 $$f.log; exit 1; }; \
+		grep -E 'stat::number_of_executed_units|Done' $$f.log | tail -2; \
+	done
+
 # --- housekeeping ------------------------------------------------------------
 FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null | grep -v '^vmlinux.h$$')
 

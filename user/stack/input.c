@@ -244,7 +244,7 @@ static bool seq_acceptable(struct tcb *t, struct seg_ctx *s)
 			/* Only a FIN can remain, and it is then a duplicate
 			 * unless it sits exactly at rcv_nxt. */
 			s->seq += s->len;
-			s->data += s->len;
+			s->data = NULL;
 			s->len = 0;
 		} else {
 			s->data += trim;
