@@ -443,18 +443,14 @@ static bool ack_process(struct tcb *t, struct seg_ctx *s)
 	struct engine *e = t->eng;
 	uint32_t acked;
 
-	/* RFC 5961 5.2: acceptable ACKs lie in [SND.UNA - MAX.SND.WND,
-	 * SND.NXT]; answer anything else with an ACK and drop it. */
-	if (seq_gt(s->ack, t->snd_max) ||
-	    seq_lt(s->ack, t->snd_una - t->max_sndwnd)) {
-		tcp_send_challenge_ack(t, s->now);
-		return false;
-	}
-
 	if (t->state == TCPS_SYN_RECEIVED) {
 		struct tcb *l = t->listener;
 
-		if (!seq_gt(s->ack, t->snd_una)) {
+		/* RFC 9293 3.10.7.4, SYN-RECEIVED: unless SND.UNA < SEG.ACK
+		 * =< SND.NXT, <SEQ=SEG.ACK><CTL=RST>. This comes before
+		 * RFC 5961 5.2's challenge ACK, which is for synchronized
+		 * states: our "ACK" here would be the SYN-ACK again. */
+		if (!seq_gt(s->ack, t->snd_una) || seq_gt(s->ack, t->snd_max)) {
 			tcp_respond_rst(e, s->p, s->now);
 			return false;
 		}
@@ -483,6 +479,13 @@ static bool ack_process(struct tcb *t, struct seg_ctx *s)
 			tcb_event(t, EV_CONNECTED | EV_WRITABLE);
 		}
 		/* Fall through: the ACK also acknowledges our SYN. */
+	} else if (seq_gt(s->ack, t->snd_max) ||
+		   seq_lt(s->ack, t->snd_una - t->max_sndwnd)) {
+		/* RFC 5961 5.2: acceptable ACKs lie in [SND.UNA -
+		 * MAX.SND.WND, SND.NXT]; answer anything else with an ACK
+		 * and drop it. */
+		tcp_send_challenge_ack(t, s->now);
+		return false;
 	}
 
 	if (seq_gt(s->ack, t->snd_una)) {
