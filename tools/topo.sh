@@ -60,8 +60,9 @@
 #
 # Call topo_init, topo_host, topo_link and topo_bg directly, not inside $(...)
 # or a pipeline: they record state in shell variables. The lookups are fine
-# inside $(...). topo_init owns the EXIT/INT/TERM/HUP traps (an EXIT trap set
-# before it still runs, last); add extra cleanup with topo_defer, not trap.
+# inside $(...). topo_init owns the EXIT/INT/TERM/HUP traps (an EXIT trap the
+# top-level script set before it still runs, last); add extra cleanup with
+# topo_defer, not trap.
 #
 # As a command: tools/topo.sh demo-up | demo-down | reap | list
 #   demo-up makes hosts "a" and "b" joined by one link under the fixed id
@@ -213,9 +214,11 @@ topo_init() {
 	topo_reap
 	mkdir -p "$TOPO_DIR" || return 1
 	echo "$pid $start" >"$TOPO_DIR/owner"
-	# Keep an EXIT trap the caller set before us: it runs last.
+	# Keep an EXIT trap the script set before us: it runs last. Not in a
+	# subshell, where `trap -p` shows the parent's traps, which the
+	# subshell does not run (and must not: they are the parent's).
 	prev=$(trap -p EXIT)
-	if [ -n "$prev" ]; then
+	if [ -n "$prev" ] && [ "$BASH_SUBSHELL" -eq 0 ]; then
 		eval "set -- $prev"
 		TOPO_DEFER+=("$3")
 	fi
