@@ -665,7 +665,10 @@ long eng_send(struct tcb *t, const void *buf, size_t len, unsigned flags,
 	case TCPS_LISTEN:
 		return -ENOTCONN;
 	case TCPS_CLOSED:
-		return t->flags & TF_FIN_QUEUED ? -EPIPE : -ENOTCONN;
+		/* A tcb is only CLOSED after a connection (attempt) ended:
+		 * POSIX send() says EPIPE, "connection-mode and no longer
+		 * connected", once the error itself was reported above. */
+		return -EPIPE;
 	default:
 		return -EPIPE; /* our side is shut: FIN sent or queued */
 	}
