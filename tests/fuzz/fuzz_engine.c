@@ -21,8 +21,8 @@ struct fz {
 	int nacc;
 	uint64_t now;
 	struct ip_addr me, peer;
-	uint32_t peer_seq;	/* the peer's next sequence number */
-	uint32_t our_iss_seen;	/* the last sequence number the engine sent */
+	uint32_t peer_seq; /* the peer's next sequence number */
+	uint32_t our_iss_seen; /* the last sequence number the engine sent */
 	uint32_t our_ack_seen;
 	uint8_t scratch[70000];
 };
@@ -88,7 +88,8 @@ static void feed(struct fz *f, uint16_t sport, uint16_t dport, uint8_t flags,
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const uint8_t a4[4] = { 198, 18, 0, 1 }, b4[4] = { 198, 18, 0, 2 };
+	static const uint8_t a4[4] = { 198, 18, 0, 1 },
+			     b4[4] = { 198, 18, 0, 2 };
 	static struct fz f;
 	struct engine_config cfg;
 	struct sock_opts so;
@@ -143,7 +144,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				len = sizeof(buf);
 			feed(&f, 1234, 80, flags & 0x3f,
 			     f.our_ack_seen + (uint32_t)dseq,
-			     f.our_iss_seen + (uint32_t)dack, win, &o, buf, len);
+			     f.our_iss_seen + (uint32_t)dack, win, &o, buf,
+			     len);
 			break;
 		}
 		case 3: { /* another 4-tuple: listener or closed port */

@@ -95,7 +95,8 @@ void link_send(struct link *l, uint64_t now, const uint8_t *pkt, uint32_t len)
 			l->st.dropped_queue++;
 			return;
 		}
-		l->busy_until = start + (uint64_t)len * 8000000 / l->cfg.rate_bps;
+		l->busy_until =
+			start + (uint64_t)len * 8000000 / l->cfg.rate_bps;
 		at = l->busy_until;
 	} else {
 		at = now;

@@ -14,13 +14,13 @@
 
 struct link_cfg {
 	double loss, dup, reorder, corrupt; /* probabilities per packet */
-	uint64_t delay_us, jitter_us;	    /* one-way propagation */
-	uint64_t rate_bps;		    /* 0 = unlimited */
-	uint32_t queue_bytes;		    /* bottleneck queue, drop-tail */
+	uint64_t delay_us, jitter_us; /* one-way propagation */
+	uint64_t rate_bps; /* 0 = unlimited */
+	uint32_t queue_bytes; /* bottleneck queue, drop-tail */
 };
 
 struct link_frame {
-	uint64_t at;	/* delivery time */
+	uint64_t at; /* delivery time */
 	uint64_t order; /* tie-break, for determinism */
 	uint32_t len;
 	uint8_t data[];

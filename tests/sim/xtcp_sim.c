@@ -159,7 +159,8 @@ static bool service(struct side *s)
 			s->error = (int)-n;
 			return false;
 		}
-		EVP_DigestUpdate(s->tx_hash, s->chunk + s->chunk_off, (size_t)n);
+		EVP_DigestUpdate(s->tx_hash, s->chunk + s->chunk_off,
+				 (size_t)n);
 		s->chunk_off += (uint32_t)n;
 		s->sent += (uint64_t)n;
 		progress = true;
@@ -218,10 +219,20 @@ static uint64_t parse_size(const char *s)
 	double v = strtod(s, &end);
 
 	switch (*end) {
-	case 'k': case 'K': v *= 1e3; break;
-	case 'm': case 'M': v *= 1e6; break;
-	case 'g': case 'G': v *= 1e9; break;
-	default: break;
+	case 'k':
+	case 'K':
+		v *= 1e3;
+		break;
+	case 'm':
+	case 'M':
+		v *= 1e6;
+		break;
+	case 'g':
+	case 'G':
+		v *= 1e9;
+		break;
+	default:
+		break;
 	}
 	return (uint64_t)v;
 }
@@ -265,10 +276,10 @@ int main(int argc, char **argv)
 		{ "queue", 1, 0, 'q' },	  { "seed", 1, 0, 's' },
 		{ "ipv6", 0, 0, '6' },	  { "time-limit", 1, 0, 't' },
 		{ "verbose", 0, 0, 'v' }, { "help", 0, 0, 'h' },
-		{ "trace", 0, 0, 'T' },
-		{ 0 },
+		{ "trace", 0, 0, 'T' },	  { 0 },
 	};
-	struct link_cfg lc = { .delay_us = 5000, .rate_bps = 100000000,
+	struct link_cfg lc = { .delay_us = 5000,
+			       .rate_bps = 100000000,
 			       .queue_bytes = 256 * 1024 };
 	uint64_t bytes = 1000000, seed = 1, limit_s = 3600;
 	bool v6 = false;
@@ -277,21 +288,50 @@ int main(int argc, char **argv)
 
 	while ((opt = getopt_long(argc, argv, "v", lo, NULL)) != -1) {
 		switch (opt) {
-		case 'b': bytes = parse_size(optarg); break;
-		case 'l': lc.loss = atof(optarg); break;
-		case 'd': lc.dup = atof(optarg); break;
-		case 'r': lc.reorder = atof(optarg); break;
-		case 'c': lc.corrupt = atof(optarg); break;
-		case 'D': lc.delay_us = (uint64_t)(atof(optarg) * 1000); break;
-		case 'j': lc.jitter_us = (uint64_t)(atof(optarg) * 1000); break;
-		case 'R': lc.rate_bps = (uint64_t)(atof(optarg) * 1e6); break;
-		case 'q': lc.queue_bytes = (uint32_t)parse_size(optarg); break;
-		case 's': seed = strtoull(optarg, NULL, 0); break;
-		case '6': v6 = true; break;
-		case 't': limit_s = strtoull(optarg, NULL, 0); break;
-		case 'v': S.verbose = true; break;
-		case 'T': S.trace = true; break;
-		default: usage();
+		case 'b':
+			bytes = parse_size(optarg);
+			break;
+		case 'l':
+			lc.loss = atof(optarg);
+			break;
+		case 'd':
+			lc.dup = atof(optarg);
+			break;
+		case 'r':
+			lc.reorder = atof(optarg);
+			break;
+		case 'c':
+			lc.corrupt = atof(optarg);
+			break;
+		case 'D':
+			lc.delay_us = (uint64_t)(atof(optarg) * 1000);
+			break;
+		case 'j':
+			lc.jitter_us = (uint64_t)(atof(optarg) * 1000);
+			break;
+		case 'R':
+			lc.rate_bps = (uint64_t)(atof(optarg) * 1e6);
+			break;
+		case 'q':
+			lc.queue_bytes = (uint32_t)parse_size(optarg);
+			break;
+		case 's':
+			seed = strtoull(optarg, NULL, 0);
+			break;
+		case '6':
+			v6 = true;
+			break;
+		case 't':
+			limit_s = strtoull(optarg, NULL, 0);
+			break;
+		case 'v':
+			S.verbose = true;
+			break;
+		case 'T':
+			S.trace = true;
+			break;
+		default:
+			usage();
 		}
 	}
 
@@ -321,7 +361,8 @@ int main(int argc, char **argv)
 		S.a.addr.b[15] = 1;
 		S.b.addr.b[15] = 2;
 	} else {
-		const uint8_t a4[4] = { 198, 18, 0, 1 }, b4[4] = { 198, 18, 0, 2 };
+		const uint8_t a4[4] = { 198, 18, 0, 1 },
+			      b4[4] = { 198, 18, 0, 2 };
 
 		ip_addr_from_v4(&S.a.addr, a4);
 		ip_addr_from_v4(&S.b.addr, b4);
@@ -341,8 +382,8 @@ int main(int argc, char **argv)
 	eng_default_opts(S.b.eng, &o);
 	S.b.listener = eng_listen(S.b.eng, &S.b.addr, PORT, 16, &o, &err);
 	eng_default_opts(S.a.eng, &o);
-	S.a.tcb = eng_connect(S.a.eng, &S.a.addr, 0, &S.b.addr, PORT, &o,
-			      S.now, &err);
+	S.a.tcb = eng_connect(S.a.eng, &S.a.addr, 0, &S.b.addr, PORT, &o, S.now,
+			      &err);
 	if (!S.b.listener || !S.a.tcb) {
 		fprintf(stderr, "setup failed: %s\n", strerror(-err));
 		return 2;
@@ -413,9 +454,11 @@ int main(int argc, char **argv)
 		     !memcmp(d[0], d[1], 32);
 	bool ba_ok = S.b.sent == bytes && S.a.received == bytes &&
 		     !memcmp(d[2], d[3], 32);
-	const struct tcp_stats *sa = eng_stats(S.a.eng), *sb = eng_stats(S.b.eng);
+	const struct tcp_stats *sa = eng_stats(S.a.eng),
+			       *sb = eng_stats(S.b.eng);
 
-	printf("seed %" PRIu64 " %s loss %.3f dup %.3f reorder %.3f corrupt %.3f "
+	printf("seed %" PRIu64
+	       " %s loss %.3f dup %.3f reorder %.3f corrupt %.3f "
 	       "delay %.1f ms rate %.0f Mbit/s\n",
 	       seed, v6 ? "IPv6" : "IPv4", lc.loss, lc.dup, lc.reorder,
 	       lc.corrupt, lc.delay_us / 1000.0, lc.rate_bps / 1e6);
@@ -428,8 +471,8 @@ int main(int argc, char **argv)
 		printf("  B sent %s\n  A got  %s\n", hx[2], hx[3]);
 	}
 	printf("retransmitted segments: A %" PRIu64 ", B %" PRIu64
-	       "; RTOs: A %" PRIu64 ", B %" PRIu64 "; fast retransmits: A %" PRIu64
-	       ", B %" PRIu64 "\n",
+	       "; RTOs: A %" PRIu64 ", B %" PRIu64
+	       "; fast retransmits: A %" PRIu64 ", B %" PRIu64 "\n",
 	       sa->tcpRetransSegs, sb->tcpRetransSegs, sa->rto_expiries,
 	       sb->rto_expiries, sa->fast_retransmits, sb->fast_retransmits);
 	printf("link: %" PRIu64 " packets, %" PRIu64 " lost, %" PRIu64
@@ -443,10 +486,11 @@ int main(int argc, char **argv)
 	       S.ab.st.corrupted + S.ba.st.corrupted, S.bad_frames);
 	printf("simulated time: %.3f s\n", (S.now - 1000000) / 1e6);
 	if (S.a.error || S.b.error)
-		printf("error: A %s, B %s\n", S.a.error ? strerror(S.a.error) : "none",
+		printf("error: A %s, B %s\n",
+		       S.a.error ? strerror(S.a.error) : "none",
 		       S.b.error ? strerror(S.b.error) : "none");
-	ok = ok && ab_ok && ba_ok && !S.a.error && !S.b.error && S.a.closed_ok &&
-	     S.b.closed_ok;
+	ok = ok && ab_ok && ba_ok && !S.a.error && !S.b.error &&
+	     S.a.closed_ok && S.b.closed_ok;
 	printf("closed: A %s, B %s\nresult: %s\n",
 	       S.a.closed_ok ? "clean" : "NOT clean",
 	       S.b.closed_ok ? "clean" : "NOT clean", ok ? "PASS" : "FAIL");

@@ -44,8 +44,9 @@ static void rfc1071_example(void **state)
 static void ipv4_header_vector(void **state)
 {
 	/* A real IPv4 header whose checksum field holds b861. */
-	uint8_t h[] = { 0x45, 0x00, 0x00, 0x73, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11,
-			0x00, 0x00, 0xc0, 0xa8, 0x00, 0x01, 0xc0, 0xa8, 0x00, 0xc7 };
+	uint8_t h[] = { 0x45, 0x00, 0x00, 0x73, 0x00, 0x00, 0x40,
+			0x00, 0x40, 0x11, 0x00, 0x00, 0xc0, 0xa8,
+			0x00, 0x01, 0xc0, 0xa8, 0x00, 0xc7 };
 	uint16_t c = csum_fold(csum_partial(h, sizeof(h), 0));
 
 	assert_int_equal(wire16(c), 0xb861);
@@ -65,7 +66,8 @@ static void all_lengths_and_alignments(void **state)
 	}
 	for (size_t off = 0; off < 8; off++)
 		for (size_t len = 0; len + off <= 300; len++)
-			assert_int_equal(wire16(csum_fold(csum_partial(buf + off, len, 0))),
+			assert_int_equal(wire16(csum_fold(csum_partial(
+						 buf + off, len, 0))),
 					 ref_csum(buf + off, len));
 	/* All-0xff data: the sum must wrap many times without losing carries. */
 	memset(buf, 0xff, sizeof(buf));
@@ -109,7 +111,8 @@ static void pseudo_ipv4(void **state)
 
 static void pseudo_ipv6(void **state)
 {
-	uint8_t src[16] = { 0x20, 0x01, 0x0d, 0xb8 }, dst[16] = { 0x20, 0x01, 0x0d, 0xb8 };
+	uint8_t src[16] = { 0x20, 0x01, 0x0d, 0xb8 },
+		dst[16] = { 0x20, 0x01, 0x0d, 0xb8 };
 	uint8_t seg[33];
 	uint8_t ph[40 + sizeof(seg)];
 
@@ -122,7 +125,7 @@ static void pseudo_ipv6(void **state)
 	memcpy(ph, src, 16);
 	memcpy(ph + 16, dst, 16);
 	ph[35] = sizeof(seg); /* upper-layer length, 32 bits */
-	ph[39] = 6;	      /* next header */
+	ph[39] = 6; /* next header */
 	memcpy(ph + 40, seg, sizeof(seg));
 
 	uint32_t s = csum_pseudo_ipv6(src, dst, 6, sizeof(seg));
@@ -143,8 +146,9 @@ static void pseudo_ipv6(void **state)
 
 static void incremental_update(void **state)
 {
-	uint8_t h[20] = { 0x45, 0x00, 0x00, 0x73, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11,
-			  0x00, 0x00, 0xc0, 0xa8, 0x00, 0x01, 0xc0, 0xa8, 0x00, 0xc7 };
+	uint8_t h[20] = { 0x45, 0x00, 0x00, 0x73, 0x00, 0x00, 0x40,
+			  0x00, 0x40, 0x11, 0x00, 0x00, 0xc0, 0xa8,
+			  0x00, 0x01, 0xc0, 0xa8, 0x00, 0xc7 };
 	uint16_t c = csum_fold(csum_partial(h, sizeof(h), 0)), old, nw;
 
 	memcpy(h + 10, &c, 2);
