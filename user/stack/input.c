@@ -597,6 +597,12 @@ static bool ack_process(struct tcb *t, struct seg_ctx *s)
 			t->max_sndwnd = t->snd_wnd;
 		if (t->snd_wnd)
 			tcb_timer_clear(t, TT_PERSIST);
+		/* The window opens while a zero-window probe is outstanding
+		 * and unacknowledged: the peer dropped it. Resume from
+		 * SND.UNA rather than leave a hole behind new data. */
+		if (!old && t->snd_wnd && t->snd_max - t->snd_una == 1 &&
+		    ring_used(&t->sndbuf))
+			t->snd_nxt = t->snd_una;
 		/* A peer that answers our probes keeps the connection alive
 		 * however long its window stays shut (RFC 9293 3.8.6.1). */
 		if (!t->snd_wnd || !old)

@@ -241,11 +241,27 @@ void tcp_output(struct tcb *t, uint64_t now)
 		avail = wnd > inflight ? wnd - inflight : 0;
 		len = unsent < avail ? unsent : avail;
 		if (force && unsent) {
-			/* One segment regardless of the windows: a fast
-			 * retransmission, or a zero-window probe of 1 byte. */
+			/* One segment regardless of the windows: a
+			 * retransmission, or the persist timer's new data. */
 			len = unsent;
-			if (!t->snd_wnd && !retransmit)
-				len = 1;
+			if (retransmit && !t->snd_wnd &&
+			    len > t->snd_max - t->snd_nxt) {
+				/* Resending a zero-window probe: only what
+				 * went before, never new data past a closed
+				 * window (RFC 9293 3.8.6.1). */
+				len = t->snd_max - t->snd_nxt;
+			} else if (!retransmit) {
+				/* A probe of 1 byte into a zero window, or
+				 * the sender SWS override (RFC 9293
+				 * 3.8.6.2.1): what the offered window takes,
+				 * however small. */
+				uint32_t room = t->snd_wnd > inflight ?
+							t->snd_wnd - inflight :
+							0;
+
+				len = room ? (unsent < room ? unsent : room) :
+					     1;
+			}
 		}
 		if (len > t->smss)
 			len = t->smss;
@@ -302,9 +318,15 @@ void tcp_output(struct tcb *t, uint64_t now)
 	if (!sent_any && (t->flags & TF_ACKNOW))
 		tcp_send_ack(t, now);
 
-	/* Zero window with data waiting and nothing in flight: probe when
-	 * the persist timer fires (RFC 9293 3.8.6.1). */
-	if (!t->snd_wnd && tcb_snd_unsent(t) && t->snd_max == t->snd_una &&
+	/*
+	 * Data waiting and nothing in flight to clock it out: a zero window
+	 * is probed when the persist timer fires (RFC 9293 3.8.6.1); a
+	 * window too small for sender SWS avoidance to use is filled anyway
+	 * then, the "override timeout" of RFC 9293 3.8.6.2.1 (else a peer
+	 * that keeps offering less than half its largest window would stall
+	 * the connection for good). TCP_CORK holds data by request.
+	 */
+	if (tcb_snd_unsent(t) && t->snd_max == t->snd_una && !t->opts.cork &&
 	    t->deadline[TT_REXMT] == TT_OFF &&
 	    t->deadline[TT_PERSIST] == TT_OFF)
 		tcb_timer_set(t, TT_PERSIST, now + rtt_rto(&t->rtt));

@@ -31,7 +31,9 @@ static bool rexmt_fire(struct tcb *t, uint64_t now)
 	rtt_backoff(&t->rtt);
 	t->flags &= ~TF_RTT_TIMING; /* Karn */
 	t->flags |= TF_REXMIT_EPISODE;
-	if (!syn && t->cc.ops) {
+	/* A zero-window probe that timed out says nothing about congestion:
+	 * the peer simply has no room (RFC 9293 3.8.6.1). */
+	if (!syn && t->cc.ops && t->snd_wnd) {
 		t->cc.snd_una = t->snd_una;
 		t->cc.snd_nxt = t->snd_max;
 		t->cc.flight = t->snd_max - t->snd_una;
@@ -61,12 +63,21 @@ static bool rexmt_fire(struct tcb *t, uint64_t now)
 	return true;
 }
 
-/* RFC 9293 3.8.6.1: probe a zero window with one byte of new data. */
+/*
+ * RFC 9293 3.8.6.1: probe a zero window with one byte of new data; or, with
+ * a window too small for SWS avoidance, send what fits (3.8.6.2.1).
+ */
 static void persist_fire(struct tcb *t, uint64_t now)
 {
-	if (t->snd_wnd || !tcb_snd_unsent(t))
+	if (!tcb_snd_unsent(t) || t->snd_max != t->snd_una)
 		return;
-	t->eng->stats.zero_window_probes++;
+	if (!t->snd_wnd) {
+		t->eng->stats.zero_window_probes++;
+		/* RFC 1122 4.2.2.17: the interval between successive probes
+		 * grows exponentially. The probe's retransmissions (the
+		 * RTO timer) double from here. */
+		rtt_backoff(&t->rtt);
+	}
 	t->flags |= TF_FORCE_DATA;
 	tcp_output(t, now);
 	t->flags &= ~TF_FORCE_DATA;
