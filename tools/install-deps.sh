@@ -8,7 +8,7 @@ PKGS=(
 	make gcc clang llvm lld libclang-rt-14-dev pkg-config
 	libbpf-dev libxdp-dev libelf-dev zlib1g-dev
 	bpftool xdp-tools
-	libcmocka-dev libinih-dev libmnl-dev libssl-dev
+	libcmocka-dev libinih-dev libmnl-dev libssl-dev libjansson-dev
 	clang-format
 	# namespaces, tests, benchmarks
 	iproute2 ethtool iputils-ping netcat-openbsd iptables
