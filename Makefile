@@ -42,6 +42,13 @@ ENGINE_SRCS := $(WIRE_SRCS) $(STACK_SRCS)
 ENGINE_OBJS := $(ENGINE_SRCS:%.c=$(BUILD)/%.o)
 ENGINE_LIB  := $(BUILD)/libxtcp-engine.a
 
+# The daemon's modules (all but its main) as a library, so unit tests link
+# them; main.c becomes xtcpd.
+DAEMON_SRCS := $(filter-out user/daemon/main.c,$(sort $(wildcard user/daemon/*.c)))
+DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
+DAEMON_LIB  := $(BUILD)/libxtcp-daemon.a
+DAEMON_LIBS := $(shell pkg-config --libs inih jansson libmnl 2>/dev/null || echo -linih -ljansson -lmnl)
+
 BPF_SRCS    := $(sort $(wildcard bpf/*.bpf.c))
 BPF_OBJS    := $(BPF_SRCS:bpf/%.bpf.c=$(BUILD)/bpf/%.bpf.o)
 BPF_SKELS   := $(BPF_SRCS:bpf/%.bpf.c=$(BUILD)/bpf/%.skel.h)
@@ -71,7 +78,7 @@ endif
 # Keep objects the pattern rules make on the way (no rebuild on every run).
 .PRECIOUS: $(BUILD)/%.o $(BUILD)/bpf/%.bpf.o $(BUILD)/bpf/%.skel.h
 
-all: $(DEPS_STAMP) $(ENGINE_LIB) $(BPF_OBJS) $(PROGS) $(UNIT_BINS) $(BPFT_BINS)
+all: $(DEPS_STAMP) $(ENGINE_LIB) $(DAEMON_LIB) $(BPF_OBJS) $(PROGS) $(UNIT_BINS) $(BPFT_BINS)
 
 deps: $(DEPS_STAMP)
 $(DEPS_STAMP): tools/install-deps.sh
@@ -88,9 +95,13 @@ $(ENGINE_LIB): $(ENGINE_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(TESTLIB_OBJS) $(ENGINE_LIB)
+$(DAEMON_LIB): $(DAEMON_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(TESTLIB_OBJS) $(DAEMON_LIB) $(ENGINE_LIB)
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(CMOCKA_LIBS) $(CRYPTO_LIBS)
+	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(CMOCKA_LIBS) $(DAEMON_LIBS) $(CRYPTO_LIBS)
 
 $(BUILD)/xtcp-sim: $(SIM_SRCS:%.c=$(BUILD)/%.o) $(ENGINE_LIB)
 	$(call msg,LD,$@)
