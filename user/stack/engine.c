@@ -381,25 +381,32 @@ static uint32_t pow2_at_least(uint32_t v)
 	return p;
 }
 
-/* The rings are sized once, when the connection starts (RFC 7323 2.2: the
- * window scale is fixed at SYN time, and so is the largest window). */
+/*
+ * The buffers' sizes are fixed when the connection starts (RFC 7323 2.2: the
+ * window scale is chosen at SYN time, and with it the largest window); their
+ * memory comes when first needed, so an idle connection holds none.
+ */
 int tcb_alloc_buffers(struct tcb *t)
 {
-	struct engine *e = t->eng;
-	uint32_t ssz = pow2_at_least(t->opts.sndbuf);
-	uint32_t rsz = pow2_at_least(t->opts.rcvbuf);
-	void *sm = e->ops.buf_alloc(e->user, ssz);
-	void *rm = sm ? e->ops.buf_alloc(e->user, rsz) : NULL;
-
-	if (!rm) {
-		if (sm)
-			e->ops.buf_free(e->user, sm, ssz);
-		return -ENOBUFS;
-	}
-	ring_init(&t->sndbuf, sm, ssz);
-	ring_init(&t->rcvbuf, rm, rsz);
 	t->sndbuf_limit = t->opts.sndbuf;
 	t->rcvbuf_limit = t->opts.rcvbuf;
+	return 0;
+}
+
+int tcb_ring_ensure(struct tcb *t, struct ring *r, uint32_t limit)
+{
+	struct engine *e = t->eng;
+	uint32_t sz;
+	void *m;
+
+	if (r->buf)
+		return 0;
+	assert(ring_used(r) == 0);
+	sz = pow2_at_least(limit);
+	m = e->ops.buf_alloc(e->user, sz);
+	if (!m)
+		return -ENOBUFS;
+	ring_init(r, m, sz);
 	return 0;
 }
 
@@ -682,6 +689,8 @@ long eng_send(struct tcb *t, const void *buf, size_t len, unsigned flags,
 	if (!room)
 		return -EAGAIN;
 	n = len < room ? (uint32_t)len : room;
+	if (tcb_ring_ensure(t, &t->sndbuf, t->sndbuf_limit))
+		return -ENOBUFS;
 	n = ring_write(&t->sndbuf, buf, n);
 	if (t->state != TCPS_SYN_SENT && t->state != TCPS_SYN_RECEIVED)
 		tcp_output(t, now);

@@ -125,7 +125,7 @@ struct tcp_stats {
 	uint64_t challenge_acks, challenge_acks_limited, rsts_limited;
 	uint64_t dup_acks_in, fast_retransmits, rto_expiries, timeouts,
 		ooo_segs_in, ooo_dropped, dup_segs_in, listen_drops, syn_drops,
-		paws_drops, zero_window_probes, delayed_acks;
+		paws_drops, zero_window_probes, delayed_acks, rcv_nobufs;
 	uint64_t bytes_in, bytes_out, bytes_retrans;
 };
 const struct tcp_stats *eng_stats(const struct engine *e);

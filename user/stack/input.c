@@ -293,10 +293,14 @@ static void text_and_fin(struct tcb *t, struct seg_ctx *s)
 		return;
 	}
 
+	if (s->len && tcb_ring_ensure(t, &t->rcvbuf, t->rcvbuf_limit)) {
+		/* No memory for it: as if lost, the peer sends it again. */
+		t->eng->stats.rcv_nobufs++;
+		return;
+	}
 	if (s->len) {
 		struct engine *e = t->eng;
 
-		t->segs_in++;
 		if (s->seq == t->rcv_nxt) {
 			/* The window keeps data within the ring; a peer that
 			 * ignores it loses the excess. */

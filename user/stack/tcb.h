@@ -146,6 +146,8 @@ void tcb_free(struct tcb *t);
 /* A connection reached ESTABLISHED: start congestion control. */
 void tcb_established(struct tcb *t, uint64_t now);
 int tcb_alloc_buffers(struct tcb *t);
+/* Give @r its memory if it has none yet; -ENOBUFS when there is none. */
+int tcb_ring_ensure(struct tcb *t, struct ring *r, uint32_t limit);
 int conn_insert(struct engine *e, struct tcb *t);
 struct tcb *conn_lookup(struct engine *e, const struct ip_addr *laddr,
 			uint16_t lport, const struct ip_addr *faddr,
