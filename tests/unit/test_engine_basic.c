@@ -277,6 +277,38 @@ static void simultaneous_open(void **state)
 	h_fini(&h);
 }
 
+/*
+ * Half-open discovery (RFC 9293 3.5.2 with RFC 5961 4): the peer crashed
+ * and reconnects from the same port with a new ISN. Its SYN meets our
+ * ESTABLISHED connection, which answers with a challenge ACK; the peer's
+ * RST (SEQ = the challenge's ACK) is exact, and the stale connection goes.
+ */
+static void half_open_discovery(void **state)
+{
+	struct harness h;
+
+	h_init(&h);
+	h_establish_passive(&h);
+	assert_int_equal(eng_send(h.tcb, "old", 3, 0, h.now), 3);
+	h_expect(&h, "PA", 1, 1, 3);
+	h_feed(&h, "S", 5000, 0, 65535, NULL, NULL, 0);
+	h_expect(&h, "A", 4, 1, 0);
+	assert_int_equal(tcb_state(h.tcb), TCPS_ESTABLISHED);
+	/* The restarted peer in SYN-SENT resets with SEQ=SEG.ACK. */
+	h_feed(&h, "R", 1, 0, 0, NULL, NULL, 0);
+	h_expect_none(&h);
+	assert_int_equal(tcb_state(h.tcb), TCPS_CLOSED);
+	assert_int_equal(tcb_take_error(h.tcb), ECONNRESET);
+	/* Its SYN, sent again, now finds the listener. */
+	h_feed(&h, "S", 5000, 0, 65535, NULL, NULL, 0);
+	h.have_iss = false;
+	assert_int_equal(h_pending(&h), 1);
+	assert_int_equal(h.out[h.rd].so.th.flags, TH_SYN | TH_ACK);
+	assert_int_equal(h.out[h.rd].so.th.ack, h.pisn + 5001);
+	h.rd++;
+	h_fini(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -292,6 +324,7 @@ int main(void)
 		cmocka_unit_test(active_close_time_wait),
 		cmocka_unit_test(simultaneous_close),
 		cmocka_unit_test(simultaneous_open),
+		cmocka_unit_test(half_open_discovery),
 	};
 
 	return cmocka_run_group_tests_name("engine_basic", tests, NULL, NULL);
