@@ -49,6 +49,15 @@ DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
 DAEMON_LIB  := $(BUILD)/libxtcp-daemon.a
 DAEMON_LIBS := $(shell pkg-config --libs inih jansson libmnl 2>/dev/null || echo -linih -ljansson -lmnl)
 
+# AF_XDP sockets, UMEM, XDP attach (user/io) as a library for xtcpd and the
+# namespace tests' programs (tests/ns/*.c, each a main()).
+IO_SRCS     := $(sort $(wildcard user/io/*.c))
+IO_OBJS     := $(IO_SRCS:%.c=$(BUILD)/%.o)
+IO_LIB      := $(BUILD)/libxtcp-io.a
+XDP_LIBS    := $(shell pkg-config --libs libxdp libbpf 2>/dev/null || echo -lxdp -lbpf) -lelf -lz
+NSPROG_SRCS := $(sort $(wildcard tests/ns/*.c))
+NSPROG_BINS := $(NSPROG_SRCS:tests/ns/%.c=$(BUILD)/tests/ns/%)
+
 BPF_SRCS    := $(sort $(wildcard bpf/*.bpf.c))
 BPF_OBJS    := $(BPF_SRCS:bpf/%.bpf.c=$(BUILD)/bpf/%.bpf.o)
 BPF_SKELS   := $(BPF_SRCS:bpf/%.bpf.c=$(BUILD)/bpf/%.skel.h)
@@ -78,7 +87,8 @@ endif
 # Keep objects the pattern rules make on the way (no rebuild on every run).
 .PRECIOUS: $(BUILD)/%.o $(BUILD)/bpf/%.bpf.o $(BUILD)/bpf/%.skel.h
 
-all: $(DEPS_STAMP) $(ENGINE_LIB) $(DAEMON_LIB) $(BPF_OBJS) $(PROGS) $(UNIT_BINS) $(BPFT_BINS)
+all: $(DEPS_STAMP) $(ENGINE_LIB) $(DAEMON_LIB) $(BPF_OBJS) $(PROGS) $(UNIT_BINS) $(BPFT_BINS) \
+	$(IO_LIB) $(NSPROG_BINS)
 
 deps: $(DEPS_STAMP)
 $(DEPS_STAMP): tools/install-deps.sh
@@ -102,6 +112,20 @@ $(DAEMON_LIB): $(DAEMON_OBJS)
 $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(TESTLIB_OBJS) $(DAEMON_LIB) $(ENGINE_LIB)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(CMOCKA_LIBS) $(DAEMON_LIBS) $(CRYPTO_LIBS)
+
+$(IO_LIB): $(IO_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+# attach.c embeds the XDP program through its skeleton.
+$(BUILD)/user/io/attach.o: $(BUILD)/bpf/xtcp.skel.h
+
+# The UMEM allocator is tested alone: no socket, no libxdp.
+$(BUILD)/tests/unit/test_umem: $(BUILD)/user/io/umem.o
+
+$(BUILD)/tests/ns/%: $(BUILD)/tests/ns/%.o $(IO_LIB) $(ENGINE_LIB)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(XDP_LIBS) $(CRYPTO_LIBS)
 
 $(BUILD)/xtcp-sim: $(SIM_SRCS:%.c=$(BUILD)/%.o) $(ENGINE_LIB)
 	$(call msg,LD,$@)
