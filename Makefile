@@ -31,7 +31,9 @@ CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
 	  -D_GNU_SOURCE -Iinclude -Iuser -Itests/lib -I$(BUILD) $(SANFLAGS)
 LDFLAGS += $(SANFLAGS)
 
-BPF_CFLAGS = -target bpf -O2 -g -Wall -Werror -Iinclude -I. -I$(BUILD) \
+# -mcpu=v3: the fast-path ACK slots need BPF atomics that return a value
+# (compare-and-swap, fetch-add), kernel 5.12 and later.
+BPF_CFLAGS = -target bpf -mcpu=v3 -O2 -g -Wall -Werror -Iinclude -I. -I$(BUILD) \
 	     -D__TARGET_ARCH_x86
 
 # --- sources -----------------------------------------------------------------
@@ -82,6 +84,11 @@ ifneq ($(SIM_SRCS),)
 PROGS += $(BUILD)/xtcp-sim
 endif
 
+# Each tools/<name>/ directory holding C files is one program, $(BUILD)/<name>,
+# linked with the daemon's and the engine's libraries.
+TOOL_NAMES  := $(sort $(patsubst tools/%/,%,$(dir $(wildcard tools/*/*.c))))
+PROGS += $(TOOL_NAMES:%=$(BUILD)/%)
+
 .PHONY: all deps test test-unit test-bpf test-ns demo clean format format-check fuzz
 .DEFAULT_GOAL := all
 # Keep objects the pattern rules make on the way (no rebuild on every run).
@@ -112,6 +119,13 @@ $(DAEMON_LIB): $(DAEMON_OBJS)
 $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(TESTLIB_OBJS) $(DAEMON_LIB) $(ENGINE_LIB)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(CMOCKA_LIBS) $(DAEMON_LIBS) $(CRYPTO_LIBS)
+
+define tool_rule
+$$(BUILD)/$(1): $$(patsubst %.c,$$(BUILD)/%.o,$$(sort $$(wildcard tools/$(1)/*.c))) $$(DAEMON_LIB) $$(ENGINE_LIB)
+	$$(call msg,LD,$$@)
+	$$(Q)$$(CC) $$(LDFLAGS) $$^ -o $$@ $$(DAEMON_LIBS) $$(CRYPTO_LIBS)
+endef
+$(foreach t,$(TOOL_NAMES),$(eval $(call tool_rule,$(t))))
 
 $(IO_LIB): $(IO_OBJS)
 	$(call msg,AR,$@)
