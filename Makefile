@@ -31,9 +31,7 @@ CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
 	  -D_GNU_SOURCE -Iinclude -Iuser -Itests/lib -I$(BUILD) $(SANFLAGS)
 LDFLAGS += $(SANFLAGS)
 
-# -mcpu=v3: the fast-path ACK slots need BPF atomics that return a value
-# (compare-and-swap, fetch-add), kernel 5.12 and later.
-BPF_CFLAGS = -target bpf -mcpu=v3 -O2 -g -Wall -Werror -Iinclude -I. -I$(BUILD) \
+BPF_CFLAGS = -target bpf -O2 -g -Wall -Werror -Iinclude -I. -I$(BUILD) \
 	     -D__TARGET_ARCH_x86
 
 # --- sources -----------------------------------------------------------------
