@@ -31,7 +31,9 @@ CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
 	  -D_GNU_SOURCE -Iinclude -Iuser -Itests/lib -I$(BUILD) $(SANFLAGS)
 LDFLAGS += $(SANFLAGS)
 
-BPF_CFLAGS = -target bpf -O2 -g -Wall -Werror -Iinclude -I. -I$(BUILD) \
+# -mcpu=v3: the fast-path ACK slots need BPF atomics that return a value
+# (compare-and-swap, fetch-add), kernel 5.12 and later.
+BPF_CFLAGS = -target bpf -mcpu=v3 -O2 -g -Wall -Werror -Iinclude -I. -I$(BUILD) \
 	     -D__TARGET_ARCH_x86
 
 # --- sources -----------------------------------------------------------------
@@ -85,7 +87,7 @@ endif
 # Each tools/<name>/ directory holding C files is one program, $(BUILD)/<name>,
 # linked with the daemon's and the engine's libraries.
 TOOL_NAMES  := $(sort $(patsubst tools/%/,%,$(dir $(wildcard tools/*/*.c))))
-PROGS += $(TOOL_NAMES:%=$(BUILD)/%)
+PROGS += $(TOOL_NAMES:%=$(BUILD)/%) $(BUILD)/xtcpd
 
 .PHONY: all deps test test-unit test-bpf test-ns demo clean format format-check fuzz
 .DEFAULT_GOAL := all
@@ -134,6 +136,11 @@ $(BUILD)/user/io/attach.o: $(BUILD)/bpf/xtcp.skel.h
 
 # The UMEM allocator is tested alone: no socket, no libxdp.
 $(BUILD)/tests/unit/test_umem: $(BUILD)/user/io/umem.o
+
+# xtcpd: the daemon's main over its modules, the io library and the engine.
+$(BUILD)/xtcpd: $(BUILD)/user/daemon/main.o $(DAEMON_LIB) $(IO_LIB) $(ENGINE_LIB)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(DAEMON_LIBS) $(XDP_LIBS) $(CRYPTO_LIBS)
 
 $(BUILD)/tests/ns/%: $(BUILD)/tests/ns/%.o $(IO_LIB) $(ENGINE_LIB)
 	$(call msg,LD,$@)
