@@ -142,9 +142,9 @@ $(BUILD)/xtcpd: $(BUILD)/user/daemon/main.o $(DAEMON_LIB) $(IO_LIB) $(ENGINE_LIB
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(DAEMON_LIBS) $(XDP_LIBS) $(CRYPTO_LIBS)
 
-$(BUILD)/tests/ns/%: $(BUILD)/tests/ns/%.o $(IO_LIB) $(ENGINE_LIB)
+$(BUILD)/tests/ns/%: $(BUILD)/tests/ns/%.o $(DAEMON_LIB) $(IO_LIB) $(ENGINE_LIB)
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(XDP_LIBS) $(CRYPTO_LIBS)
+	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(DAEMON_LIBS) $(XDP_LIBS) $(CRYPTO_LIBS)
 
 $(BUILD)/xtcp-sim: $(SIM_SRCS:%.c=$(BUILD)/%.o) $(ENGINE_LIB)
 	$(call msg,LD,$@)
@@ -170,7 +170,8 @@ $(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
 # BPF tests include the skeletons of the programs they load.
 $(BPFT_SRCS:tests/bpf/%.c=$(BUILD)/tests/bpf/%.o): $(BPF_SKELS)
 
-$(BUILD)/tests/bpf/%: $(BUILD)/tests/bpf/%.o $(TESTLIB_OBJS) $(ENGINE_LIB)
+# ...and link the io library (the fast-path slot accessors, user/io/fastpath.c).
+$(BUILD)/tests/bpf/%: $(BUILD)/tests/bpf/%.o $(TESTLIB_OBJS) $(IO_LIB) $(ENGINE_LIB)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(CMOCKA_LIBS) $(BPF_LIBS) $(CRYPTO_LIBS)
 
