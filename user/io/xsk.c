@@ -197,6 +197,7 @@ int xio_open(struct xio **out, const struct xio_cfg *cfg, int xsks_map_fd)
 			break;
 		sleep_ms(XIO_BIND_STEP_MS);
 		waited += XIO_BIND_STEP_MS;
+		x->st.bind_retries++;
 	}
 	if (err)
 		goto err;

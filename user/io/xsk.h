@@ -92,6 +92,7 @@ struct xio_stats {
 	uint64_t kick_errors; /* ... that failed (not EAGAIN/EBUSY) */
 	uint64_t wakeups; /* recvfrom() calls for the fill ring */
 	uint64_t bad_frames; /* frames refused by the allocator */
+	uint64_t bind_retries; /* binds refused with EBUSY, then retried */
 	/* The kernel's (getsockopt XDP_STATISTICS). */
 	uint64_t rx_dropped; /* no room, or other reasons */
 	uint64_t rx_invalid_descs;
