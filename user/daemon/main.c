@@ -27,6 +27,7 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <linux/if_link.h>
 
 #include "daemon/config.h"
 #include "daemon/ctl.h"
@@ -402,6 +403,16 @@ static int setup(struct xtcpd *d)
 		return -ENOMEM;
 	svc_init(&d->svc, d->eng);
 
+	/* First the control socket: a live one means another xtcpd, which
+	 * must not see its XDP state touched. */
+	d->ctl = ctl_open(d->cfg.control_socket, d->cfg.control_mode, &ctl_ops,
+			  d, &ret);
+	if (!d->ctl) {
+		log_err("control socket %s: %s", d->cfg.control_socket,
+			strerror(-ret));
+		return ret == -EADDRINUSE ? -EALREADY : ret;
+	}
+
 	ret = nl_open(&d->nl);
 	if (ret) {
 		log_err("netlink: %s", strerror(-ret));
@@ -424,14 +435,6 @@ static int setup(struct xtcpd *d)
 	ret = start_services(d);
 	if (ret)
 		return ret;
-
-	d->ctl = ctl_open(d->cfg.control_socket, d->cfg.control_mode, &ctl_ops,
-			  d, &ret);
-	if (!d->ctl) {
-		log_err("control socket %s: %s", d->cfg.control_socket,
-			strerror(-ret));
-		return ret;
-	}
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
@@ -537,6 +540,49 @@ static void run(struct xtcpd *d)
 	}
 }
 
+/*
+ * Detach and unpin what this xtcpd owns. With attach = self, a program an
+ * earlier xtcpd left behind (killed before it could clean up) was adopted
+ * at start: it is ours too, so it goes like one we attached ourselves.
+ */
+static void release_xdp(struct xtcpd *d)
+{
+	bool stale = d->cfg.attach == CFG_ATTACH_SELF &&
+		     xattach_adopted(d->att);
+	const struct xtcp_maps *m = xattach_maps(d->att);
+	char names[XATTACH_MAPS_MAX][16];
+	unsigned n = m->n;
+	uint32_t id = xattach_prog_id(d->att);
+
+	for (unsigned i = 0; i < n; i++)
+		memcpy(names[i], m->map[i].name, sizeof(names[i]));
+	xattach_close(d->att);
+	d->att = NULL;
+	if (!stale)
+		return;
+
+	int fd = bpf_prog_get_fd_by_id(id);
+
+	if (fd >= 0) {
+		LIBBPF_OPTS(bpf_xdp_attach_opts, o, .old_prog_fd = fd);
+
+		/* Only if it is still the one there (XDP_FLAGS_REPLACE). */
+		if (bpf_xdp_detach(d->dp.ifindex, XDP_FLAGS_REPLACE, &o))
+			log_warn("detaching the adopted program: %s",
+				 strerror(errno));
+		close(fd);
+	}
+	for (unsigned i = 0; i < n; i++) {
+		char path[512];
+
+		snprintf(path, sizeof(path), "%s/%s", d->cfg.pin_path,
+			 names[i]);
+		unlink(path);
+	}
+	rmdir(d->cfg.pin_path);
+	log_info("detached and unpinned the program an earlier xtcpd left");
+}
+
 /* SIGTERM: connections end gracefully for a moment, then by RST. */
 static void shutdown_all(struct xtcpd *d)
 {
@@ -561,7 +607,7 @@ static void shutdown_all(struct xtcpd *d)
 	if (d->eng)
 		eng_destroy(d->eng);
 	if (d->att)
-		xattach_close(d->att);
+		release_xdp(d);
 	if (d->rp_applied)
 		reserve_ports_restore(&d->rp);
 	if (d->ctl)
