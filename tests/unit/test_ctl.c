@@ -169,6 +169,11 @@ static void send_all(int fd, const void *buf, size_t len)
 	assert_int_equal(send(fd, buf, len, MSG_NOSIGNAL), (ssize_t)len);
 }
 
+static void send_str(int fd, const char *s)
+{
+	send_all(fd, s, strlen(s));
+}
+
 /*
  * Run the server until @fd has a whole reply line (returned, malloc'd,
  * without the newline) or EOF (NULL, *eof set).
@@ -662,7 +667,7 @@ static void test_pipelined_and_halfclose(void **state)
 	/* Many requests without reading: replies wait, none is lost. */
 	fd = client(v->path);
 	for (int i = 0; i < 60; i++)
-		send_all(fd, "{\"cmd\":\"props\"}\n", 16);
+		send_str(fd, "{\"cmd\":\"props\"}\n");
 	for (int i = 0; i < 60; i++) {
 		s = read_reply(v, fd, &eof);
 		assert_non_null(s);
@@ -684,7 +689,7 @@ static void test_many_clients(void **state)
 
 	for (int i = 0; i < CTL_MAX_CLIENTS; i++) {
 		fd[i] = client(v->path);
-		send_all(fd[i], "{\"cmd\":\"status\"}\n", 17);
+		send_str(fd[i], "{\"cmd\":\"status\"}\n");
 		ctl_handle(v->ctl); /* accept: the listen backlog is finite */
 	}
 	/* All are served, in whatever order the server sees them. */
@@ -717,11 +722,11 @@ static void test_client_vanishes(void **state)
 	int fd = client(v->path);
 
 	/* Half a request, then gone; then a request and gone before reading. */
-	send_all(fd, "{\"cmd\":\"sta", 11);
+	send_str(fd, "{\"cmd\":\"sta");
 	ctl_handle(v->ctl);
 	close(fd);
 	fd = client(v->path);
-	send_all(fd, "{\"cmd\":\"props\"}\n", 16);
+	send_str(fd, "{\"cmd\":\"props\"}\n");
 	close(fd);
 	for (int i = 0; i < 100 && ctl_nclients(v->ctl); i++)
 		ctl_handle(v->ctl);
@@ -788,10 +793,8 @@ static void test_set_nonroot_peer(void **state)
 		if (setgid(65534) || setuid(65534))
 			_exit(3);
 		fd = client(path);
-		send_all(
-			fd,
-			"{\"cmd\":\"set\",\"name\":\"tcp_trace\",\"value\":1}\n",
-			45);
+		send_str(fd, "{\"cmd\":\"set\",\"name\":\"tcp_trace\","
+			     "\"value\":1}\n");
 		n = recv(fd, buf, sizeof(buf) - 1, 0);
 		_exit(n > 0 && strstr(buf, "\"EPERM\"") ? 0 : 4);
 	}

@@ -311,7 +311,11 @@ static void print_conns(json_t *conns)
 	json_array_foreach(conns, i, c)
 	{
 		endpoint(l, sizeof(l), jstr(c, "local"), jint(c, "lport"));
-		endpoint(r, sizeof(r), jstr(c, "remote"), jint(c, "rport"));
+		if (jint(c, "rport"))
+			endpoint(r, sizeof(r), jstr(c, "remote"),
+				 jint(c, "rport"));
+		else
+			snprintf(r, sizeof(r), "*:*"); /* a listener */
 		printf("%-12s %-28s %-28s\n", jstr(c, "state"), l, r);
 		if (!strcmp(jstr(c, "state"), "LISTEN"))
 			continue;
@@ -319,8 +323,8 @@ static void print_conns(json_t *conns)
 		       "rtt:%.3f/%.3f rto:%.3f retrans:%lld/%lld backoff:%lld "
 		       "bytes_acked:%lld bytes_received:%lld segs_out:%lld "
 		       "segs_in:%lld snd_wnd:%lld rcv_wnd:%lld\n",
-		       jstr(c, "cc"), jint(c, "smss"), jint(c, "rmss"),
-		       jint(c, "cwnd"), jint(c, "ssthresh"),
+		       *jstr(c, "cc") ? jstr(c, "cc") : "-", jint(c, "smss"),
+		       jint(c, "rmss"), jint(c, "cwnd"), jint(c, "ssthresh"),
 		       (double)jint(c, "srtt_us") / 1000.0,
 		       (double)jint(c, "rttvar_us") / 1000.0,
 		       (double)jint(c, "rto_us") / 1000.0,
