@@ -261,3 +261,42 @@ stop_echo "$log"
 check "no need_wakeup: clean exit" check_exit "$log"
 check "no need_wakeup: UMEM invariant holds, no frame leaked" \
 	summary_ok "$log" "$N" "$N"
+
+# --- 4: no native XDP (lo): generic mode, logged -----------------------------
+generic_fallback() {
+	local out rc
+	out=$(topo_exec b "$ECHO" -i lo -p "$PORT" -t 0.1 2>&1)
+	rc=$?
+	[ "$rc" = 0 ] && grep -q 'falling back to generic' <<<"$out" &&
+		grep -q 'READY mode=generic adopted=0' <<<"$out" &&
+		grep -q 'umem=ok leaked=0' <<<"$out" || {
+		echo "status $rc: $out"
+		return 1
+	}
+}
+check "lo: native refused, attached in generic mode (logged)" generic_fallback
+check "lo: detached on exit" test -z "$(xdp_id lo)"
+
+# --- 5: adopt a program xdp-loader attached (it pins no maps) ----------------
+xdploader_attach() {
+	topo_exec b ip link set dev "$ifb" xdpdrv off &&
+		topo_exec b xdp-loader load -m native "$ifb" "$OBJ"
+}
+check "xdp-loader: program attached (replacing ip link's)" xdploader_attach
+id=$(xdp_id "$ifb")
+log=$tmp/xdploader.log
+start_echo "$log" -a
+check "xdp-loader: adopted, socket in its xsks_map" \
+	check_ready "$log" "READY mode=native adopted=1 prog=$id "
+check "xdp-loader: maps pinned under /sys/fs/bpf/xtcp" \
+	pinned xsks_map xtcp_bound xtcp_counters
+check "xdp-loader: ipv4 SYNs refused" refused "$b4" "$N"
+check "xdp-loader: ipv6 SYNs refused" refused "$b6" "$N"
+stop_echo "$log"
+check "xdp-loader: clean exit" check_exit "$log"
+check "xdp-loader: UMEM invariant holds, no frame leaked" \
+	summary_ok "$log" "$N" "$N"
+loader_kept() {
+	[ "$(xdp_id "$ifb")" = "$id" ] && topo_exec b test ! -e /sys/fs/bpf/xtcp
+}
+check "xdp-loader: its program stays attached, our pins are gone" loader_kept

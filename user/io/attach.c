@@ -331,11 +331,16 @@ static int load(struct xattach *a)
 	err = prog_id_of(a->prog_fd, &a->prog_id);
 	if (err)
 		return err;
+	/* Pins first: which are ours must be known even if attaching fails,
+	 * so close removes what libbpf pinned for us. */
+	err = pin_maps(a);
+	if (err)
+		return err;
 	err = attach_prog(a);
 	if (err)
 		return err;
 	a->attached = true;
-	return pin_maps(a);
+	return 0;
 }
 
 static int adopt(struct xattach *a, uint32_t prog_id)

@@ -110,7 +110,10 @@ struct xio_stats {
  * cfg->bind_wait_ms. No XDP program is loaded here (io/attach.h does that).
  */
 int xio_open(struct xio **out, const struct xio_cfg *cfg, int xsks_map_fd);
-/* Remove from xsks_map, close, unmap. NULL is fine. */
+/*
+ * Close the socket (which removes it from xsks_map), free the UMEM. Frames
+ * the caller still holds are gone with it. NULL is fine.
+ */
 void xio_close(struct xio *x);
 int xio_fd(const struct xio *x);
 uint32_t xio_queue(const struct xio *x);
