@@ -148,31 +148,46 @@ static void conn_free(struct svc *s, struct svc_conn *c, bool abort,
 	free(c);
 }
 
-static void chargen_fill(struct svc *s, struct svc_conn *c, uint64_t now)
+/* The pattern repeats after 95 lines; built once, copied from after. */
+#define CHARGEN_PERIOD (CHARGEN_CHARS * (CHARGEN_LINE + 2))
+
+static const uint8_t *chargen_pattern(void)
 {
-	uint8_t buf[SVC_BUF];
+	static uint8_t pat[2 * CHARGEN_PERIOD];
+	static bool built;
 
-	for (;;) {
-		uint32_t room = tcb_writable(c->tcb), n;
-		long w;
-
-		if (!room)
-			return;
-		n = room < sizeof(buf) ? room : sizeof(buf);
-		for (uint32_t i = 0; i < n; i++) {
-			uint64_t p = c->chargen_pos + i;
-			uint64_t line = p / (CHARGEN_LINE + 2);
-			uint32_t col = (uint32_t)(p % (CHARGEN_LINE + 2));
+	if (!built) {
+		for (uint32_t p = 0; p < sizeof(pat); p++) {
+			uint32_t line = p / (CHARGEN_LINE + 2);
+			uint32_t col = p % (CHARGEN_LINE + 2);
 
 			if (col == CHARGEN_LINE)
-				buf[i] = '\r';
+				pat[p] = '\r';
 			else if (col == CHARGEN_LINE + 1)
-				buf[i] = '\n';
+				pat[p] = '\n';
 			else
-				buf[i] = (uint8_t)(' ' + (line + col) %
+				pat[p] = (uint8_t)(' ' + (line + col) %
 								 CHARGEN_CHARS);
 		}
-		w = eng_send(c->tcb, buf, n, 0, now);
+		built = true;
+	}
+	return pat;
+}
+
+static void chargen_fill(struct svc *s, struct svc_conn *c, uint64_t now)
+{
+	const uint8_t *pat = chargen_pattern();
+
+	for (;;) {
+		uint32_t room = tcb_writable(c->tcb);
+		uint32_t off = (uint32_t)(c->chargen_pos % CHARGEN_PERIOD);
+		uint32_t n = room < CHARGEN_PERIOD ? room : CHARGEN_PERIOD;
+		long w;
+
+		if (!n)
+			return;
+		/* The table holds two periods: any window of one is there. */
+		w = eng_send(c->tcb, pat + off, n, 0, now);
 		if (w <= 0)
 			return;
 		c->chargen_pos += (uint64_t)w;
