@@ -72,8 +72,8 @@ static void sleep_ms(unsigned ms)
 	nanosleep(&ts, NULL);
 }
 
-/* Wake the kernel for the fill ring when it asked (or always, without
- * need_wakeup there is nothing to ask and nothing to do). */
+/* Wake the kernel for the fill ring when it asked. Without need_wakeup it
+ * never needs to be. */
 static void fill_wakeup(struct xio *x)
 {
 	if (x->need_wakeup && xsk_ring_prod__needs_wakeup(&x->fill)) {
