@@ -17,6 +17,10 @@
  *   nl_probe watch-route DST MS -- CMD...
  *                                     look DST up (cached), run CMD, wait up
  *                                     to MS for the answer to change
+ *   nl_probe overflow IFNAME MS -- CMD...
+ *                                     shrink the notification socket's buffer,
+ *                                     run CMD (many changes), process until
+ *                                     quiet for MS: "resyncs N", "addrs N"
  *   nl_probe reserve LO HI -- CMD...  reserve LO-HI in ip_local_reserved_ports,
  *                                     print "left N" (Linux ephemeral ports
  *                                     still free), run CMD, restore
@@ -317,6 +321,32 @@ static int cmd_watch_route(struct nl *nl, const char *dst, int ms, char **cmd)
 	return 0;
 }
 
+static int cmd_overflow(struct nl *nl, const char *ifname, int ms, char **cmd)
+{
+	int tiny = 1; /* the kernel rounds it up to its minimum */
+	struct nl_link_info li;
+	struct nl_stats st;
+	int n, r;
+
+	if (nl_link(nl, ifname, &li))
+		return 2;
+	if (setsockopt(nl_fd(nl), SOL_SOCKET, SO_RCVBUF, &tiny, sizeof(tiny)))
+		return 1;
+	r = run(cmd);
+	if (r) {
+		printf("error command status %d\n", r);
+		return 1;
+	}
+	while ((r = wait_process(nl, now_ms() + ms)) > 0)
+		;
+	if (r < 0)
+		return 1;
+	n = nl_addrs(nl, li.ifindex, NULL, 0);
+	nl_get_stats(nl, &st);
+	printf("resyncs %llu\naddrs %d\n", (unsigned long long)st.resyncs, n);
+	return 0;
+}
+
 static int cmd_reserve(int lo, int hi, char **cmd)
 {
 	struct reserve_ports rp = { 0 };
@@ -433,6 +463,9 @@ int main(int argc, char **argv)
 	} else if (!strcmp(argv[1], "watch-addr") && argc >= 7 &&
 		   (cmd = after_dashes(argc, argv, 5))) {
 		ret = cmd_watch_addr(nl, argv[2], argv[3], atoi(argv[4]), cmd);
+	} else if (!strcmp(argv[1], "overflow") && argc >= 6 &&
+		   (cmd = after_dashes(argc, argv, 4))) {
+		ret = cmd_overflow(nl, argv[2], atoi(argv[3]), cmd);
 	} else if (!strcmp(argv[1], "watch-route") && argc >= 6 &&
 		   (cmd = after_dashes(argc, argv, 4))) {
 		ret = cmd_watch_route(nl, argv[2], atoi(argv[3]), cmd);

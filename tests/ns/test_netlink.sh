@@ -168,6 +168,25 @@ route_notified() {
 		expect after "$(val after)" "$(addr r a 4)"
 }
 
+# More notifications than the socket holds: the kernel reports ENOBUFS and
+# the client reloads its tables from dumps, ending with what `ip` shows.
+overflow_resyncs() {
+	local i want
+	for ((i = 100; i < 200; i++)); do
+		echo "addr add 198.18.0.$i/32 dev $ifa"
+	done >"$tmp/batch"
+	out=$(topo_exec a "$P" overflow "$ifa" 300 -- ip -batch "$tmp/batch") || {
+		echo "$out"
+		return 1
+	}
+	want=$(topo_exec a ip -o addr show dev "$ifa" | wc -l)
+	[ "$(val resyncs)" -ge 1 ] || {
+		echo "no overflow happened (resyncs $(val resyncs))"
+		return 1
+	}
+	expect addresses "$(val addrs)" "$want"
+}
+
 # Reserved inside a, and only there: the sysctl is per namespace. Read in
 # a, in b and in this script's namespace while the reservation holds.
 reserve_in_netns() {
@@ -235,6 +254,8 @@ check "netlink: ipv4 address added shows up via notification" \
 check "netlink: ipv6 address added shows up via notification" \
 	addr_notified 2001:db8::77/128 nodad
 check "netlink: route notification invalidates the cache" route_notified
+check "netlink: notification overflow (ENOBUFS) reloads the tables" \
+	overflow_resyncs
 check "reserve_ports: written and restored in the netns only" reserve_in_netns
 check "reserve_ports: Linux bind(0) skips reserved ports (ipv4)" \
 	reserve_honoured 4

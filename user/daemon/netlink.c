@@ -488,6 +488,7 @@ struct nl {
 	uint32_t seq;
 	nl_neigh_cb cb;
 	void *cb_arg;
+	struct nl_stats st;
 	int nlinks;
 	struct nl_link_info links[NL_MAX_LINKS];
 	int naddrs;
@@ -559,8 +560,10 @@ static void on_link(struct nl *nl, uint16_t type, const struct nl_link_info *li)
 		return;
 	}
 	if (!l) {
-		if (nl->nlinks == NL_MAX_LINKS)
+		if (nl->nlinks == NL_MAX_LINKS) {
+			nl->st.table_full++;
 			return;
+		}
 		l = &nl->links[nl->nlinks++];
 	}
 	*l = *li;
@@ -585,8 +588,10 @@ static void on_addr(struct nl *nl, uint16_t type, const struct nl_addr *a)
 		return;
 	}
 	if (i == nl->naddrs) {
-		if (nl->naddrs == NL_MAX_ADDRS)
+		if (nl->naddrs == NL_MAX_ADDRS) {
+			nl->st.table_full++;
 			return;
+		}
 		nl->naddrs++;
 	}
 	nl->addrs[i] = *a;
@@ -690,8 +695,10 @@ static void on_neigh(struct nl *nl, uint16_t type,
 	}
 	if (!s) {
 		s = neigh_insert(nl, n->ifindex, &n->addr);
-		if (!s)
+		if (!s) {
+			nl->st.table_full++;
 			return;
+		}
 	}
 	if (n->state != s->state)
 		s->nudged = false;
@@ -973,6 +980,11 @@ void nl_set_neigh_cb(struct nl *nl, nl_neigh_cb cb, void *arg)
 	nl->cb_arg = arg;
 }
 
+void nl_get_stats(const struct nl *nl, struct nl_stats *out)
+{
+	*out = nl->st;
+}
+
 int nl_process(struct nl *nl)
 {
 	int count = 0;
@@ -991,7 +1003,18 @@ int nl_process(struct nl *nl)
 				return count;
 			if (errno != ENOBUFS)
 				return -errno;
-			/* Lost notifications: the tables may be wrong. */
+			/*
+			 * Lost notifications: the tables may be wrong. What is
+			 * still queued predates the dump about to replace it
+			 * (a stale RTM_NEWADDR applied after it would revive
+			 * an address whose RTM_DELADDR was lost): discard it.
+			 */
+			nl->st.resyncs++;
+			for (int i = 0; i < 1024; i++)
+				if (recv(mnl_socket_get_fd(nl->ev), nl->rxbuf,
+					 sizeof(nl->rxbuf), MSG_DONTWAIT) < 0 &&
+				    errno != ENOBUFS && errno != EINTR)
+					break;
 			err = resync(nl);
 			if (err)
 				return err;
@@ -1005,6 +1028,7 @@ int nl_process(struct nl *nl)
 			    nlh->nlmsg_len > (size_t)n)
 				break;
 			dispatch(nl, nlh, nlh->nlmsg_len);
+			nl->st.notifications++;
 			count++;
 			step = NLMSG_ALIGN(nlh->nlmsg_len);
 			if (step > (size_t)n)
@@ -1099,11 +1123,13 @@ int nl_route(struct nl *nl, const struct ip_addr *dst, struct nl_route *out)
 	if (nl->route_gen == 0) /* wrapped: 0 marks an empty slot */
 		nl->route_gen = 1;
 	if (s->gen == nl->route_gen && !memcmp(&s->dst, dst, sizeof(*dst))) {
+		nl->st.route_hits++;
 		if (!s->err)
 			*out = s->r;
 		return s->err;
 	}
 	s->gen = 0;
+	nl->st.route_queries++;
 	seq = ++nl->seq;
 	len = nl_build_route_get(nl->txbuf, sizeof(nl->txbuf), seq, dst);
 	if (len < 0)
@@ -1153,6 +1179,7 @@ static int neigh_request(struct nl *nl, int ifindex, const struct ip_addr *a)
 	len = nl_build_neigh_use(nl->txbuf, sizeof(nl->txbuf), seq, ifindex, a);
 	if (len < 0)
 		return len;
+	nl->st.neigh_requests++;
 	err = rq_send(nl, nl->txbuf, (size_t)len);
 	if (!err)
 		err = rq_recv(nl, seq, NULL, NULL);

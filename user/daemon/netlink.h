@@ -119,6 +119,17 @@ int nl_process(struct nl *nl);
 
 void nl_set_neigh_cb(struct nl *nl, nl_neigh_cb cb, void *arg);
 
+/* Counters, for xtcpctl stats and tests. */
+struct nl_stats {
+	uint64_t notifications; /* messages handled by nl_process() */
+	uint64_t resyncs; /* reloads after ENOBUFS */
+	uint64_t route_queries; /* RTM_GETROUTE sent (cache misses) */
+	uint64_t route_hits; /* nl_route() served from the cache */
+	uint64_t neigh_requests; /* NTF_USE sent */
+	uint64_t table_full; /* entries dropped: a table was full */
+};
+void nl_get_stats(const struct nl *nl, struct nl_stats *out);
+
 /* Interface by name or index: 0, or -ENODEV. */
 int nl_link(struct nl *nl, const char *ifname, struct nl_link_info *out);
 int nl_link_by_index(struct nl *nl, int ifindex, struct nl_link_info *out);
