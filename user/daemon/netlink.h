@@ -148,6 +148,8 @@ int nl_addrs(struct nl *nl, int ifindex, struct nl_addr *out, int max);
  * -EACCES (prohibit), -EINVAL (blackhole/unusable type).
  * RTAX_MTU covers path MTUs the kernel learned from ICMP; for xtcp's own
  * flows ICMP errors go to the stack, which does PMTU discovery itself.
+ * Not yet: policy routing by source or mark, and link-local IPv6
+ * destinations (they need an output interface, which is not passed).
  */
 int nl_route(struct nl *nl, const struct ip_addr *dst, struct nl_route *out);
 
