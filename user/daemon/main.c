@@ -427,6 +427,11 @@ static int setup(struct xtcpd *d)
 				  (uint16_t)d->cfg.tun.tcp_smallest_anon_port,
 				  (uint16_t)d->cfg.tun.tcp_largest_anon_port);
 	d->rp_applied = !ret;
+	if (!ret && reserve_ports_linux_left(&d->rp) == 0)
+		log_warn(
+			"ports %u-%u reserved for xtcp cover Linux's whole ephemeral range: Linux connect() without bind() will fail (set tcp_smallest_anon_port above net.ipv4.ip_local_port_range)",
+			d->cfg.tun.tcp_smallest_anon_port,
+			d->cfg.tun.tcp_largest_anon_port);
 	if (ret)
 		log_warn("cannot reserve ports %u-%u in the kernel: %s",
 			 d->cfg.tun.tcp_smallest_anon_port,
