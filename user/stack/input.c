@@ -224,6 +224,11 @@ static bool seq_acceptable(struct tcb *t, struct seg_ctx *s)
 			return false;
 		if (s->len)
 			t->eng->stats.zero_window_probes++;
+		/* What is not taken is still answered: a probe of a zero
+		 * window gets an ACK (RFC 1122 4.2.2.17, RFC 9293 3.8.6.1),
+		 * else the peer's persist timer gives up on us. */
+		if (s->len || (s->flags & TH_FIN))
+			t->flags |= TF_ACKNOW;
 		s->len = 0;
 		s->flags &= (uint8_t)~TH_FIN;
 		return true;
