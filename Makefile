@@ -170,7 +170,8 @@ $(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
 # BPF tests include the skeletons of the programs they load.
 $(BPFT_SRCS:tests/bpf/%.c=$(BUILD)/tests/bpf/%.o): $(BPF_SKELS)
 
-$(BUILD)/tests/bpf/%: $(BUILD)/tests/bpf/%.o $(TESTLIB_OBJS) $(ENGINE_LIB)
+# ...and link the io library (the fast-path slot accessors, user/io/fastpath.c).
+$(BUILD)/tests/bpf/%: $(BUILD)/tests/bpf/%.o $(TESTLIB_OBJS) $(IO_LIB) $(ENGINE_LIB)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(CMOCKA_LIBS) $(BPF_LIBS) $(CRYPTO_LIBS)
 
