@@ -55,10 +55,39 @@ static void zero_window_probe_acked(void **state)
 	h_fini(&h);
 }
 
+/*
+ * RFC 5681 2: a duplicate ACK carries no data. The peer's zero-window
+ * probes (their byte dropped by our shut window) are not duplicate ACKs,
+ * whatever is left of them after trimming: three of them must not trigger
+ * a fast retransmission.
+ */
+static void zero_window_probes_are_not_dupacks(void **state)
+{
+	struct harness h;
+	struct sock_opts o;
+
+	h_init(&h);
+	eng_default_opts(h.eng, &o);
+	o.rcvbuf = 4096;
+	est_active(&h, &o, MSS, 8192);
+	send_pat(&h, 0, 100);
+	h_expect(&h, "PA", 1, 1, 100);
+	fill_rcv_window(&h, 101);
+	for (int i = 0; i < 4; i++) {
+		feed_pat(&h, "A", 4097, 1, 8192, 1);
+		h_expect_win(&h, "A", 101, 4097, 0, 0);
+		h_expect_none(&h);
+	}
+	assert_int_equal(eng_stats(h.eng)->fast_retransmits, 0);
+	assert_int_equal(info_of(h.tcb).cwnd, 3 * MSS);
+	h_fini(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(zero_window_probe_acked),
+		cmocka_unit_test(zero_window_probes_are_not_dupacks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

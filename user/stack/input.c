@@ -586,11 +586,13 @@ static bool ack_process(struct tcb *t, struct seg_ctx *s)
 				break;
 			}
 		}
-	} else if (s->ack == t->snd_una && s->len == 0 &&
-		   !(s->flags & (TH_SYN | TH_FIN)) &&
+	} else if (s->ack == t->snd_una && s->p->payload_len == 0 &&
+		   !(s->p->tcp.flags & (TH_SYN | TH_FIN)) &&
 		   t->snd_max != t->snd_una &&
 		   (uint32_t)s->wnd << t->snd_wscale == t->snd_wnd) {
-		/* RFC 5681 2: the definition of a duplicate ACK. */
+		/* RFC 5681 2: the definition of a duplicate ACK, on the
+		 * segment as it came: data or a FIN trimmed away (a probe
+		 * of our zero window, a partial duplicate) still counts. */
 		dupack(t, s);
 	}
 
