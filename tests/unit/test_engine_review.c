@@ -83,11 +83,68 @@ static void zero_window_probes_are_not_dupacks(void **state)
 	h_fini(&h);
 }
 
+/*
+ * RFC 9293 3.10.4: CLOSE (or shutdown for writing) before the handshake
+ * completes queues the FIN "for processing after entering ESTABLISHED
+ * state". Here in SYN-SENT, with data queued before it.
+ */
+static void shutdown_in_syn_sent(void **state)
+{
+	struct harness h;
+
+	h_init(&h);
+	h_connect(&h);
+	h_expect(&h, "S", 0, 0, 0);
+	assert_int_equal(eng_send(h.tcb, "hello", 5, 0, h.now), 5);
+	assert_int_equal(eng_shutdown(h.tcb, 1, h.now), 0);
+	h_expect_none(&h);
+	assert_int_equal(eng_send(h.tcb, "x", 1, 0, h.now), -EPIPE);
+	h_feed(&h, "SA", 0, 1, 65535, NULL, NULL, 0);
+	h_expect(&h, "FPA", 1, 1, 5);
+	h_expect_none(&h);
+	assert_int_equal(tcb_state(h.tcb), TCPS_FIN_WAIT_1);
+	h_feed(&h, "A", 1, 7, 65535, NULL, NULL, 0);
+	assert_int_equal(tcb_state(h.tcb), TCPS_FIN_WAIT_2);
+	h_feed(&h, "FA", 1, 7, 65535, NULL, NULL, 0);
+	h_expect(&h, "A", 7, 2, 0);
+	assert_int_equal(tcb_state(h.tcb), TCPS_TIME_WAIT);
+	h_fini(&h);
+}
+
+/* The same in SYN-RECEIVED (simultaneous open), closing the handle: the
+ * orphan must still send its FIN and go away. */
+static void close_in_syn_received(void **state)
+{
+	struct harness h;
+
+	h_init(&h);
+	h_connect(&h);
+	h_expect(&h, "S", 0, 0, 0);
+	h_feed(&h, "S", 0, 0, 65535, NULL, NULL, 0);
+	h_expect(&h, "SA", 0, 1, 0);
+	assert_int_equal(tcb_state(h.tcb), TCPS_SYN_RECEIVED);
+	eng_close(h.tcb, false, h.now);
+	h.tcb = NULL;
+	h_expect_none(&h);
+	h_feed(&h, "A", 1, 1, 65535, NULL, NULL, 0);
+	h_expect(&h, "FA", 1, 1, 0);
+	h_expect_none(&h);
+	assert_int_equal(conn_state(&h, h.rport), TCPS_FIN_WAIT_1);
+	h_feed(&h, "FA", 1, 2, 65535, NULL, NULL, 0);
+	h_expect(&h, "A", 2, 2, 0);
+	assert_int_equal(conn_state(&h, h.rport), TCPS_TIME_WAIT);
+	h_run_until(&h, h.now + 120 * SEC);
+	assert_int_equal(conn_state(&h, h.rport), TCPS_CLOSED);
+	h_fini(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(zero_window_probe_acked),
 		cmocka_unit_test(zero_window_probes_are_not_dupacks),
+		cmocka_unit_test(shutdown_in_syn_sent),
+		cmocka_unit_test(close_in_syn_received),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

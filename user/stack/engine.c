@@ -601,7 +601,12 @@ static void tcb_cc_start(struct tcb *t)
 
 void tcb_established(struct tcb *t, uint64_t now)
 {
-	tcb_set_state(t, TCPS_ESTABLISHED, now);
+	/* RFC 9293 3.10.4: a CLOSE before the handshake completed was
+	 * queued "for processing after entering ESTABLISHED state". */
+	tcb_set_state(t,
+		      (t->flags & TF_FIN_QUEUED) ? TCPS_FIN_WAIT_1 :
+						   TCPS_ESTABLISHED,
+		      now);
 	tcb_cc_start(t);
 }
 
@@ -742,9 +747,8 @@ int eng_shutdown(struct tcb *t, int how, uint64_t now)
 {
 	if (how < 0 || how > 2)
 		return -EINVAL;
-	if (t->state == TCPS_LISTEN || t->state == TCPS_CLOSED ||
-	    t->state == TCPS_SYN_SENT)
-		return t->state == TCPS_SYN_SENT ? 0 : -ENOTCONN;
+	if (t->state == TCPS_LISTEN || t->state == TCPS_CLOSED)
+		return -ENOTCONN;
 	if (how == 0 || how == 2)
 		t->flags |= TF_SHUT_RD;
 	if (how == 1 || how == 2) {
@@ -756,7 +760,8 @@ int eng_shutdown(struct tcb *t, int how, uint64_t now)
 			tcb_set_state(t, TCPS_FIN_WAIT_1, now);
 		else if (t->state == TCPS_CLOSE_WAIT)
 			tcb_set_state(t, TCPS_LAST_ACK, now);
-		/* In SYN-RECEIVED the FIN waits for ESTABLISHED (3.10.4). */
+		/* In SYN-SENT and SYN-RECEIVED the FIN waits for
+		 * ESTABLISHED (3.10.4): tcb_established() takes it up. */
 		tcp_output(t, now);
 	}
 	return 0;
