@@ -138,6 +138,36 @@ static void close_in_syn_received(void **state)
 	h_fini(&h);
 }
 
+/*
+ * Karn (RFC 6298 3): a SYN-ACK sent again because the peer's SYN came again
+ * is a retransmission; the ACK that follows is ambiguous and gives no RTT
+ * sample.
+ */
+static void karn_synack_resent_for_dup_syn(void **state)
+{
+	struct harness h;
+	struct tcp_opts mss = { .present = TCP_OPT_MSS, .mss = MSS };
+	struct tcb_info i;
+	int err;
+
+	h_init(&h);
+	h_listen(&h, 16);
+	h_feed(&h, "S", 0, 0, 65535, &mss, NULL, 0);
+	h_expect(&h, "SA", 0, 1, 0);
+	h_advance(&h, 900 * MSEC);
+	h_feed(&h, "S", 0, 0, 65535, &mss, NULL, 0);
+	h_expect(&h, "SA", 0, 1, 0);
+	h_advance(&h, 10 * MSEC);
+	h_feed(&h, "A", 1, 1, 65535, NULL, NULL, 0);
+	h_expect_none(&h);
+	h.tcb = eng_accept(h.listener, &err);
+	assert_non_null(h.tcb);
+	i = info_of(h.tcb);
+	assert_int_equal(i.srtt_us, 0);
+	assert_int_equal(i.rto_us, 1 * SEC);
+	h_fini(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -145,6 +175,7 @@ int main(void)
 		cmocka_unit_test(zero_window_probes_are_not_dupacks),
 		cmocka_unit_test(shutdown_in_syn_sent),
 		cmocka_unit_test(close_in_syn_received),
+		cmocka_unit_test(karn_synack_resent_for_dup_syn),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -150,6 +150,10 @@ static void send_syn(struct tcb *t, uint64_t now)
 		t->rtt_seq = t->iss;
 		t->rtt_start = now;
 	} else if (t->snd_max != t->iss) {
+		/* Karn (RFC 6298 3): however it comes to be sent again (the
+		 * peer's SYN repeated, a challenge ACK, the timer), the ACK
+		 * of a SYN sent twice gives no sample. */
+		t->flags &= ~TF_RTT_TIMING;
 		t->eng->stats.tcpRetransSegs++;
 		t->total_retrans++;
 	}
