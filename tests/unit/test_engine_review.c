@@ -168,6 +168,27 @@ static void karn_synack_resent_for_dup_syn(void **state)
 	h_fini(&h);
 }
 
+/*
+ * RFC 5961 4.2: a SYN in a synchronized state is answered with a challenge
+ * ACK and dropped "irrespective of the sequence number": also when it
+ * starts just below RCV.NXT (the peer's first SYN again) and its data
+ * reaches into the window. None of that data is taken.
+ */
+static void syn_below_rcv_nxt_challenged(void **state)
+{
+	struct harness h;
+
+	h_init(&h);
+	h_establish_passive(&h);
+	h_feed(&h, "S", 0, 0, 65535, NULL, pat(0), 100);
+	h_expect(&h, "A", 1, 1, 0);
+	h_expect_none(&h);
+	assert_int_equal(tcb_readable(h.tcb), 0);
+	assert_int_equal(info_of(h.tcb).rcv_nxt, h.pisn + 1);
+	assert_int_equal(tcb_state(h.tcb), TCPS_ESTABLISHED);
+	h_fini(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -176,6 +197,7 @@ int main(void)
 		cmocka_unit_test(shutdown_in_syn_sent),
 		cmocka_unit_test(close_in_syn_received),
 		cmocka_unit_test(karn_synack_resent_for_dup_syn),
+		cmocka_unit_test(syn_below_rcv_nxt_challenged),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

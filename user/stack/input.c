@@ -627,6 +627,7 @@ static void synchronized_input(struct tcb *t, struct seg_ctx *s)
 {
 	struct engine *e = t->eng;
 	uint32_t orig_seq = s->seq;
+	bool syn;
 
 	/* A SYN for a connection in TIME-WAIT with a higher sequence number
 	 * starts a new incarnation (RFC 9293 3.10.7.4 note, RFC 6191). */
@@ -659,6 +660,8 @@ static void synchronized_input(struct tcb *t, struct seg_ctx *s)
 		s->seq++;
 		orig_seq = s->seq;
 	}
+	/* Trimming may cut a SYN below RCV.NXT off; it still counts. */
+	syn = s->flags & TH_SYN;
 
 	/* First: sequence number. */
 	if (!seq_acceptable(t, s)) {
@@ -701,8 +704,9 @@ static void synchronized_input(struct tcb *t, struct seg_ctx *s)
 		}
 	}
 
-	/* Fourth: SYN in a synchronized state (RFC 5961 4.2). */
-	if (s->flags & TH_SYN) {
+	/* Fourth: SYN in a synchronized state, "irrespective of the
+	 * sequence number" (RFC 5961 4.2): its data is not taken either. */
+	if (syn) {
 		tcp_send_challenge_ack(t, s->now);
 		goto drop;
 	}
