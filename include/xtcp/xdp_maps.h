@@ -116,10 +116,13 @@ struct xtcp_flow_val {
  *   after reading them; otherwise it leaves the ACK to the daemon.
  *
  * XDP half (the daemon reads only):
- *   An XDP program takes the half with a compare-and-swap of gen from even
- *   to odd (so two CPUs never write one slot: the loser hands its ACK to
- *   the daemon), re-checks ctl_seq, writes the fields and adds 1 to gen
- *   (even again); both are atomic read-modify-writes (full barriers).
+ *   An XDP program reads gen (even, else it leaves the ACK to the daemon)
+ *   and snd_una, decides, then takes the half with a compare-and-swap of
+ *   gen from that even value to odd: it fails if anyone wrote since, so
+ *   two CPUs never write one slot (the loser hands its ACK to the daemon)
+ *   and an ACK not absorbed leaves the slot exactly as it was. It then
+ *   re-checks ctl_seq, writes the fields and adds 1 to gen (even again);
+ *   both are atomic read-modify-writes (full barriers).
  *   The daemon reads gen (retry while odd), the fields, then gen again;
  *   equal means a consistent snapshot, else it retries (a bounded number
  *   of times: XDP holds gen odd for a few instructions).
