@@ -189,6 +189,51 @@ static void syn_below_rcv_nxt_challenged(void **state)
 	h_fini(&h);
 }
 
+/*
+ * RFC 6582's "recover" starts at the ISS and moved only with a loss
+ * episode. After 2^31 bytes without loss, "SEG.ACK > recover" was false in
+ * sequence space (RFC 1982), and fast retransmit was disabled for the next
+ * 2 GB.
+ */
+static void fast_retransmit_after_2gb(void **state)
+{
+	static uint8_t zero[65536];
+	struct harness h;
+	uint32_t una;
+
+	h_init(&h);
+	h.mtu = 9000; /* MSS 8960: fewer segments to get there */
+	est_active(&h, NULL, 8960, 65535);
+	while (info_of(h.tcb).bytes_acked < (1ull << 31) + 65536) {
+		(void)eng_send(h.tcb, zero, sizeof(zero), 0, h.now);
+		h.nout = h.rd = 0;
+		una = info_of(h.tcb).snd_nxt - h.iss;
+		h_feed(&h, "A", 1, una, 65535, NULL, NULL, 0);
+		h.nout = h.rd = 0;
+	}
+	/* Drain the buffer, all acknowledged. */
+	while (tcb_writable(h.tcb) < 128000 ||
+	       info_of(h.tcb).snd_nxt != info_of(h.tcb).snd_una) {
+		h.nout = h.rd = 0;
+		una = info_of(h.tcb).snd_nxt - h.iss;
+		h_feed(&h, "A", 1, una, 65535, NULL, NULL, 0);
+	}
+	h.nout = h.rd = 0;
+	una = info_of(h.tcb).snd_una - h.iss;
+	(void)eng_send(h.tcb, zero, 5 * 8960, 0, h.now);
+	for (uint32_t i = 0; i < 4; i++)
+		h_expect(&h, "A", una + i * 8960, 1, 8960);
+	h_expect(&h, "PA", una + 4 * 8960, 1, 8960);
+	h_expect_none(&h);
+	/* The first segment is lost: three duplicate ACKs. */
+	for (int i = 0; i < 3; i++)
+		h_feed(&h, "A", 1, una, 65535, NULL, NULL, 0);
+	h_expect(&h, "A", una, 1, 8960);
+	h_expect_none(&h);
+	assert_int_equal(eng_stats(h.eng)->fast_retransmits, 1);
+	h_fini(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -198,6 +243,7 @@ int main(void)
 		cmocka_unit_test(close_in_syn_received),
 		cmocka_unit_test(karn_synack_resent_for_dup_syn),
 		cmocka_unit_test(syn_below_rcv_nxt_challenged),
+		cmocka_unit_test(fast_retransmit_after_2gb),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -553,6 +553,12 @@ static bool ack_process(struct tcb *t, struct seg_ctx *s)
 			t->dupacks = 0;
 			if (t->cc.ops)
 				cc_on_ack(&t->cc, acked);
+			/* RFC 6582 "recover" only matters until SND.UNA
+			 * passes it; then keep it just behind, or after 2^31
+			 * bytes "SEG.ACK > recover" turns false in sequence
+			 * space (RFC 1982) and fast retransmit stops. */
+			if (seq_lt(t->recover, t->snd_una))
+				t->recover = t->snd_una - 1;
 		}
 
 		/* RFC 6298 5.2/5.3: stop the timer when all is acknowledged,
