@@ -234,6 +234,41 @@ static void fast_retransmit_after_2gb(void **state)
 	h_fini(&h);
 }
 
+/*
+ * RFC 5681 4.1: cwnd restarts from at most the initial window when the
+ * connection "has not sent data in an interval exceeding the
+ * retransmission timeout". The pure ACKs of a connection that only
+ * received meanwhile are not data.
+ */
+static void idle_restart_after_acks_only(void **state)
+{
+	struct harness h;
+
+	h_init(&h);
+	est_active(&h, NULL, MSS, 65535);
+	send_pat(&h, 0, 3 * MSS);
+	for (uint32_t i = 0; i < 3; i++)
+		h_expect(&h, i == 2 ? "PA" : "A", 1 + i * MSS, 1, MSS);
+	for (uint32_t i = 1; i <= 3; i++)
+		h_feed(&h, "A", 1, 1 + i * MSS, 65535, NULL, NULL, 0);
+	h_expect_none(&h);
+	assert_int_equal(info_of(h.tcb).cwnd, 6 * MSS);
+	/* Two seconds (RTO 400 ms) of receiving: we send only ACKs. */
+	for (uint32_t i = 0; i < 20; i++) {
+		feed_pat(&h, "PA", 1 + i * 100, 1 + 3 * MSS, 65535, 100);
+		h_advance(&h, 100 * MSEC);
+		h_expect(&h, "A", 1 + 3 * MSS, 1 + (i + 1) * 100, 0);
+	}
+	h_expect_none(&h);
+	/* Restart from the initial window, 3 segments, not 6. */
+	send_pat(&h, 3 * MSS, 10 * MSS);
+	for (uint32_t i = 3; i < 6; i++)
+		h_expect(&h, "A", 1 + i * MSS, 2001, MSS);
+	h_expect_none(&h);
+	assert_int_equal(info_of(h.tcb).cwnd, 3 * MSS);
+	h_fini(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -244,6 +279,7 @@ int main(void)
 		cmocka_unit_test(karn_synack_resent_for_dup_syn),
 		cmocka_unit_test(syn_below_rcv_nxt_challenged),
 		cmocka_unit_test(fast_retransmit_after_2gb),
+		cmocka_unit_test(idle_restart_after_acks_only),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -115,7 +115,10 @@ static void xmit(struct tcb *t, uint8_t flags, uint32_t seq, uint32_t off,
 			tcb_timer_clear(t, TT_DELACK);
 	}
 	t->segs_out++;
-	t->last_send = now;
+	/* RFC 5681 4.1 restarts after an interval without sending data:
+	 * pure ACKs do not count. */
+	if (len)
+		t->last_send = now;
 	e->stats.tcpOutSegs++;
 	if (flags & TH_RST)
 		e->stats.tcpOutRsts++;

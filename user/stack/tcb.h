@@ -81,7 +81,7 @@ struct tcb {
 	uint64_t deadline[TT_MAX];
 	struct th_entry th;
 	uint64_t rexmit_start; /* when retransmitting began, for the abort */
-	uint64_t last_send; /* for the RFC 5681 4.1 idle restart */
+	uint64_t last_send; /* last data sent, for the RFC 5681 4.1 restart */
 
 	/* RTT and loss recovery. */
 	struct rtt_est rtt;
