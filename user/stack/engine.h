@@ -195,6 +195,21 @@ struct tcb_info {
 	char cc[CC_NAME_MAX];
 };
 void tcb_get_info(const struct tcb *t, struct tcb_info *info);
+/* What the XDP fast path may check a connection's ACKs against. */
+struct tcb_fp_view {
+	bool eligible;	/* pure in-order ACKs change nothing but SND.UNA */
+	uint32_t rcv_nxt, snd_una, snd_max;
+	uint8_t snd_wscale;
+};
+void tcb_fp_view(const struct tcb *t, struct tcb_fp_view *v);
+/*
+ * @n ACKs XDP absorbed, the latest acknowledging @ack with window field
+ * @wnd: applied now, as @n pure in-order ACKs evenly spaced up to @ack.
+ * Stale news (not in (SND.UNA, SND.MAX]) is ignored.
+ */
+void eng_fast_ack(struct tcb *t, uint32_t ack, uint16_t wnd, uint32_t n,
+		  uint64_t now);
+
 /* Call @fn for every connection (listeners included), for xtcpctl conns. */
 void eng_foreach(struct engine *e, void (*fn)(void *arg, const struct tcb *t),
 		 void *arg);
