@@ -269,6 +269,57 @@ static void idle_restart_after_acks_only(void **state)
 	h_fini(&h);
 }
 
+/*
+ * RFC 6298 5.7: "If the timer expires awaiting the ACK of a SYN segment
+ * and the TCP implementation is using an RTO less than 3 seconds, the RTO
+ * MUST be re-initialized to 3 seconds when data transmission begins."
+ */
+static void rto_3s_after_syn_timeout(void **state)
+{
+	struct harness h;
+
+	h_init(&h);
+	h_connect(&h);
+	h_expect(&h, "S", 0, 0, 0);
+	h_next_timer(&h);
+	h_expect(&h, "S", 0, 0, 0);
+	h_advance(&h, 100 * MSEC);
+	h_feed(&h, "SA", 0, 1, 65535, NULL, NULL, 0);
+	h_expect(&h, "A", 1, 1, 0);
+	assert_int_equal(info_of(h.tcb).rto_us, 3 * SEC);
+	assert_int_equal(info_of(h.tcb).backoff, 0);
+	send_pat(&h, 0, 100);
+	h_expect(&h, "PA", 1, 1, 100);
+	h_advance(&h, 3 * SEC - 1);
+	h_expect_none(&h);
+	h_advance(&h, 1);
+	h_expect(&h, "PA", 1, 1, 100);
+	h_fini(&h);
+}
+
+/* The same for the passive side, whose SYN-ACK timed out twice. */
+static void rto_3s_after_synack_timeout(void **state)
+{
+	struct harness h;
+	struct tcp_opts mss = { .present = TCP_OPT_MSS, .mss = MSS };
+	int err;
+
+	h_init(&h);
+	h_listen(&h, 16);
+	h_feed(&h, "S", 0, 0, 65535, &mss, NULL, 0);
+	h_expect(&h, "SA", 0, 1, 0);
+	h_next_timer(&h);
+	h_expect(&h, "SA", 0, 1, 0);
+	h_next_timer(&h);
+	h_expect(&h, "SA", 0, 1, 0);
+	h_feed(&h, "A", 1, 1, 65535, NULL, NULL, 0);
+	h.tcb = eng_accept(h.listener, &err);
+	assert_non_null(h.tcb);
+	assert_int_equal(info_of(h.tcb).rto_us, 3 * SEC);
+	assert_int_equal(info_of(h.tcb).backoff, 0);
+	h_fini(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -280,6 +331,8 @@ int main(void)
 		cmocka_unit_test(syn_below_rcv_nxt_challenged),
 		cmocka_unit_test(fast_retransmit_after_2gb),
 		cmocka_unit_test(idle_restart_after_acks_only),
+		cmocka_unit_test(rto_3s_after_syn_timeout),
+		cmocka_unit_test(rto_3s_after_synack_timeout),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -601,6 +601,21 @@ static void tcb_cc_start(struct tcb *t)
 
 void tcb_established(struct tcb *t, uint64_t now)
 {
+	/* RFC 6298 5.7: the timer expired awaiting the ACK of our SYN and
+	 * no RTT was measured: data transmission begins with an RTO of (at
+	 * least) 3 s, not the backed-off one nor the 1 s initial one. */
+	if (!t->rtt.has_sample &&
+	    (t->rtt.backoff || (t->flags & TF_REXMIT_EPISODE))) {
+		uint32_t rto = 3000000;
+
+		if (rto < t->rtt.rto_min_us)
+			rto = t->rtt.rto_min_us;
+		if (rto > t->rtt.rto_max_us)
+			rto = t->rtt.rto_max_us;
+		if (t->rtt.rto_us < rto)
+			t->rtt.rto_us = rto;
+		t->rtt.backoff = 0;
+	}
 	/* RFC 9293 3.10.4: a CLOSE before the handshake completed was
 	 * queued "for processing after entering ESTABLISHED state". */
 	tcb_set_state(t,

@@ -176,9 +176,9 @@ static void syn_sent_input(struct tcb *t, struct seg_ctx *s)
 			rtt_sample(&t->rtt, (uint32_t)(s->now - t->rtt_start));
 		}
 		t->flags &= ~TF_RTT_TIMING;
-		t->rtt.backoff = 0;
 		tcb_timer_clear(t, TT_REXMT);
 		tcb_established(t, s->now);
+		t->flags &= ~TF_REXMIT_EPISODE;
 		t->flags |= TF_ACKNOW;
 		tcb_event(t, EV_CONNECTED | EV_WRITABLE);
 		/* RFC 9293: other text or controls continue at step six. */
