@@ -320,6 +320,64 @@ static void rto_3s_after_synack_timeout(void **state)
 	h_fini(&h);
 }
 
+/*
+ * RFC 1122 4.2.2.13: "if new data is received after CLOSE is called, its
+ * TCP SHOULD send a RST to show that data was lost" (Linux and BSD do).
+ * Otherwise the orphan took the data nobody would read until its window
+ * shut, and the peer believed it delivered.
+ */
+static void data_after_close_resets(void **state)
+{
+	struct harness h;
+
+	h_init(&h);
+	est_active(&h, NULL, MSS, 65535);
+	eng_close(h.tcb, false, h.now);
+	h.tcb = NULL;
+	h_expect(&h, "FA", 1, 1, 0);
+	/* FIN-WAIT-1: data (not acknowledging our FIN) resets. */
+	feed_pat(&h, "PA", 1, 1, 65535, 100);
+	h_expect(&h, "RA", 2, 1, 0);
+	h_expect_none(&h);
+	assert_int_equal(conn_state(&h, h.rport), TCPS_CLOSED);
+	h_fini(&h);
+
+	/* FIN-WAIT-2 alike; a bare FIN is no data and is taken. */
+	h_init(&h);
+	est_active(&h, NULL, MSS, 65535);
+	eng_close(h.tcb, false, h.now);
+	h.tcb = NULL;
+	h_expect(&h, "FA", 1, 1, 0);
+	h_feed(&h, "A", 1, 2, 65535, NULL, NULL, 0);
+	assert_int_equal(conn_state(&h, h.rport), TCPS_FIN_WAIT_2);
+	feed_pat(&h, "PA", 1, 2, 65535, 100);
+	h_expect(&h, "RA", 2, 1, 0);
+	h_expect_none(&h);
+	assert_int_equal(conn_state(&h, h.rport), TCPS_CLOSED);
+	h_fini(&h);
+
+	h_init(&h);
+	est_active(&h, NULL, MSS, 65535);
+	eng_close(h.tcb, false, h.now);
+	h.tcb = NULL;
+	h_expect(&h, "FA", 1, 1, 0);
+	h_feed(&h, "FA", 1, 2, 65535, NULL, NULL, 0);
+	h_expect(&h, "A", 2, 2, 0);
+	assert_int_equal(conn_state(&h, h.rport), TCPS_TIME_WAIT);
+	h_fini(&h);
+
+	/* Half-closed, not closed: data is still welcome. */
+	h_init(&h);
+	est_active(&h, NULL, MSS, 65535);
+	eng_shutdown(h.tcb, 1, h.now);
+	h_expect(&h, "FA", 1, 1, 0);
+	feed_pat(&h, "PA", 1, 2, 65535, 100);
+	h_advance(&h, 200 * MSEC);
+	h_expect(&h, "A", 2, 101, 0);
+	assert_int_equal(tcb_readable(h.tcb), 100);
+	h_fini(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -333,6 +391,7 @@ int main(void)
 		cmocka_unit_test(idle_restart_after_acks_only),
 		cmocka_unit_test(rto_3s_after_syn_timeout),
 		cmocka_unit_test(rto_3s_after_synack_timeout),
+		cmocka_unit_test(data_after_close_resets),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

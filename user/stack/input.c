@@ -722,6 +722,15 @@ static void synchronized_input(struct tcb *t, struct seg_ctx *s)
 		goto drop;
 	if (!ack_process(t, s))
 		return;
+	/* RFC 1122 4.2.2.13: new data after the application closed is
+	 * answered with RST "to show that data was lost", as CLOSE with
+	 * unread data is (eng_close). */
+	if ((t->flags & TF_USER_CLOSED) && s->len &&
+	    (t->state == TCPS_FIN_WAIT_1 || t->state == TCPS_FIN_WAIT_2)) {
+		tcp_send_rst(t, s->now);
+		tcb_closed(t, 0, s->now);
+		return;
+	}
 
 	/* Sixth (URG) comes with urgent data support; seventh and eighth. */
 	text_and_fin(t, s);
