@@ -175,6 +175,7 @@ static void test_defaults(void **state)
 	assert_int_equal(def.xdp_mode, CFG_XDP_AUTO);
 	assert_string_equal(def.bpf_object, "");
 	assert_int_equal(def.busy_poll_us, 0);
+	assert_true(def.ack_absorb);
 	tunables_defaults(&t);
 	assert_memory_equal(&def.tun, &t, sizeof(t));
 
@@ -288,6 +289,18 @@ static void test_daemon_keys(void **state)
 		     "busy_poll_us: '-1' is not an integer in 0..100000");
 	expect_error("[daemon]\nbusy_poll_us = 100001\n", 2,
 		     "busy_poll_us: '100001' is not an integer in 0..100000");
+	expect_error("[daemon]\nack_absorb = auto\n", 2,
+		     "ack_absorb: 'auto' is not yes or no");
+	expect_error("[daemon]\nack_absorb = 2\n", 2,
+		     "ack_absorb: '2' is not yes or no");
+
+	struct daemon_config cfg;
+	char err[256];
+
+	assert_int_equal(
+		load("[daemon]\nack_absorb = no\n", &cfg, err, sizeof(err)), 0);
+	assert_false(cfg.ack_absorb);
+	config_free(&cfg);
 }
 
 static void test_interface_keys(void **state)

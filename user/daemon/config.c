@@ -136,6 +136,7 @@ void config_defaults(struct daemon_config *cfg)
 	cfg->xdp_mode = CFG_XDP_AUTO;
 	snprintf(cfg->pin_path, sizeof(cfg->pin_path), "%s",
 		 CONFIG_DEFAULT_PIN_PATH);
+	cfg->ack_absorb = true;
 	tunables_defaults(&cfg->tun);
 }
 
@@ -315,6 +316,13 @@ static int daemon_key(struct parser *p, const char *key, const char *value)
 				    "0..100000",
 				    value);
 		c->busy_poll_us = v;
+	} else if (!strcmp(key, "ack_absorb")) {
+		enum cfg_zerocopy b;
+
+		if (parse_bool_auto(value, &b) || b == CFG_ZC_AUTO)
+			return fail(p, p->line,
+				    "ack_absorb: '%s' is not yes or no", value);
+		c->ack_absorb = b == CFG_ZC_ON;
 	} else {
 		return fail(p, p->line, "unknown key '%s' in [daemon]", key);
 	}

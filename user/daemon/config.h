@@ -109,7 +109,11 @@ struct daemon_config {
 	enum cfg_xdp_mode xdp_mode;
 	char bpf_object[PATH_MAX]; /* "": the installed default (xtcpd's) */
 	char pin_path[256]; /* bpffs directory of the pinned maps */
-	uint32_t busy_poll_us; /* SO_BUSY_POLL on the XSKs; 0 off */
+	/* How long the loop keeps polling without sleeping after the last
+	 * frame; 0: the default, 50. */
+	uint32_t busy_poll_us;
+	/* Let XDP absorb pure in-order ACKs (the fast path); default yes. */
+	bool ack_absorb;
 
 	/* [interface NAME]..., in file order */
 	struct cfg_interface *ifaces;

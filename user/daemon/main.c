@@ -16,6 +16,7 @@
 #include <linux/types.h>
 #include <arpa/inet.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,7 @@
 #include "daemon/config.h"
 #include "daemon/ctl.h"
 #include "daemon/datapath.h"
+#include "daemon/flows.h"
 #include "daemon/log.h"
 #include "daemon/netlink.h"
 #include "daemon/reserve_ports.h"
@@ -45,6 +47,8 @@
 #define IDLE_POLL_MAX_MS 1000
 /* While busy, look at the slow descriptors this often. */
 #define SLOW_CHECK_US 1000
+/* How long to spin on the ACK slots while absorbed ACKs are due. */
+#define WAIT_ACK_SPIN_US 2000
 
 struct xtcpd {
 	struct daemon_config cfg;
@@ -56,6 +60,7 @@ struct xtcpd {
 	unsigned nxio;
 	struct datapath dp;
 	struct svc svc;
+	struct flows flows;
 	struct ctl *ctl;
 	struct reserve_ports rp;
 	bool rp_applied;
@@ -105,6 +110,20 @@ static void on_neigh(void *arg, int ifindex, const struct ip_addr *addr,
 	struct xtcpd *d = arg;
 
 	dp_neigh_ready(&d->dp, ifindex, addr, mac, d->now);
+}
+
+static void *on_svc_open(void *arg, struct tcb *t, uint64_t now)
+{
+	struct xtcpd *d = arg;
+
+	return flows_add(&d->flows, t, now);
+}
+
+static void on_svc_closing(void *arg, struct tcb *t, void *ext, uint64_t now)
+{
+	struct xtcpd *d = arg;
+
+	flows_del(&d->flows, ext, now);
 }
 
 static const struct engine_ops eng_ops = {
@@ -203,12 +222,28 @@ static int ctl_xdp_counters(void *u, ctl_emit_fn emit, void *arg)
 	return 0;
 }
 
+/* Pure ACKs absorbed in XDP, of all pure ACKs that reached the stack. */
+static int ctl_ack_counts(void *u, uint64_t *absorbed, uint64_t *total)
+{
+	struct xtcpd *d = u;
+	uint64_t to_stack;
+	int ret = read_counter(d, XTCP_CNT_ACK_ABSORBED, absorbed);
+
+	if (!ret)
+		ret = read_counter(d, XTCP_CNT_ACK_TO_STACK, &to_stack);
+	if (ret)
+		return ret;
+	*total = *absorbed + to_stack;
+	return 0;
+}
+
 static const struct ctl_ops ctl_ops = {
 	.tunables = ctl_tunables,
 	.engine = ctl_engine,
 	.status = ctl_status,
 	.tunable_changed = ctl_tunable_changed,
 	.xdp_counters = ctl_xdp_counters,
+	.ack_counts = ctl_ack_counts,
 };
 
 /* --- setup ---------------------------------------------------------------- */
@@ -348,6 +383,12 @@ static int open_datapath(struct xtcpd *d)
 		 ifc->name, xattach_mode_name(d->att),
 		 xattach_adopted(d->att) ? "adopted" : "attached by xtcpd");
 
+	ret = flows_init(&d->flows, xattach_map_fd(d->att, XTCP_MAP_ACK_SLOTS),
+			 xattach_map_fd(d->att, XTCP_MAP_FLOWS));
+	if (ret)
+		log_warn("XDP fast path off: %s", strerror(-ret));
+	else if (!d->flows.on && d->cfg.ack_absorb)
+		log_warn("XDP fast path off: the program has no ACK slots");
 	dp_init(&d->dp, d->nl, li.ifindex, li.mac, li.mtu);
 	nl_set_neigh_cb(d->nl, on_neigh, d);
 	for (uint32_t q = 0; q < (ifc->nqueues ? ifc->nqueues : 1); q++) {
@@ -402,6 +443,9 @@ static int setup(struct xtcpd *d)
 	if (!d->eng)
 		return -ENOMEM;
 	svc_init(&d->svc, d->eng);
+	svc_set_hooks(&d->svc, &(struct svc_hooks){ .opened = on_svc_open,
+						    .closing = on_svc_closing,
+						    .arg = d });
 
 	/* First the control socket: a live one means another xtcpd, which
 	 * must not see its XDP state touched. */
@@ -483,6 +527,7 @@ static void run(struct xtcpd *d)
 	struct pollfd pfd[CFG_MAX_QUEUES + 3];
 	uint64_t last_busy = mono_us(), last_slow = 0;
 	uint32_t busy_us = d->cfg.busy_poll_us ? d->cfg.busy_poll_us : 50;
+	uint32_t spin;
 
 	while (!d->stop) {
 		unsigned n;
@@ -490,18 +535,37 @@ static void run(struct xtcpd *d)
 
 		d->now = mono_us();
 		n = dp_rx(&d->dp, d->eng, d->now);
+		n += flows_sync(&d->flows, d->now);
 		if (eng_next_deadline(d->eng) <= d->now)
 			eng_timers(d->eng, d->now);
 		svc_run(&d->svc, d->now);
+		n += flows_sync(&d->flows, d->now);
 		dp_flush(&d->dp);
 		if (n)
 			last_busy = d->now;
+		/*
+		 * ACKs XDP absorbs wake nobody: while some are due, keep
+		 * looking at the slots for a while (an RTT on a LAN is tens
+		 * of microseconds) before sleeping.
+		 */
+		spin = d->flows.waiting_acks && busy_us < WAIT_ACK_SPIN_US ?
+			       WAIT_ACK_SPIN_US :
+			       busy_us;
 
 		/* Busy: spin without system calls, but look at netlink,
 		 * control and signals now and then. */
-		if (d->now - last_busy < busy_us &&
-		    d->now - last_slow < SLOW_CHECK_US)
+		if (d->now - last_busy < spin &&
+		    d->now - last_slow < SLOW_CHECK_US) {
+			/*
+			 * Nothing happened this round: let whatever shares the
+			 * CPU run. The kernel's softirq work (veth delivery,
+			 * XDP itself, which fills the ACK slots) may be queued
+			 * behind us on this core.
+			 */
+			if (!n)
+				sched_yield();
 			continue;
+		}
 
 		unsigned np = 0;
 		int timeout = 0;
@@ -514,12 +578,16 @@ static void run(struct xtcpd *d)
 		for (unsigned i = 0; i < d->nxio; i++)
 			pfd[np++] = (struct pollfd){ .fd = xio_fd(d->xio[i]),
 						     .events = POLLIN };
-		if (d->now - last_busy >= busy_us) {
+		if (d->now - last_busy >= spin) {
 			/* Idle: sleep until traffic, a request or a timer. */
 			next = eng_next_deadline(d->eng);
 			timeout = IDLE_POLL_MAX_MS;
 			if (d->dp.npend)
 				timeout = 10; /* waiting for a neighbour */
+			/* ACKs still due (a peer delaying its ACKs, a loss):
+			 * look at the slots every millisecond. */
+			if (d->flows.waiting_acks)
+				timeout = 1;
 			if (next != UINT64_MAX) {
 				uint64_t ms = next > d->now ? (next - d->now +
 							       999) / 1000 :
@@ -607,6 +675,7 @@ static void shutdown_all(struct xtcpd *d)
 	}
 	if (d->att)
 		stop_services(d);
+	flows_fini(&d->flows);
 	for (unsigned i = 0; i < d->nxio; i++)
 		xio_close(d->xio[i]);
 	if (d->eng)

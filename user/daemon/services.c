@@ -30,6 +30,7 @@ struct svc_conn {
 	struct svc_conn *next, *prev; /* all conns */
 	struct svc_conn *rnext; /* ready list */
 	bool queued, closing;
+	void *ext; /* from hooks.opened */
 	uint64_t chargen_pos; /* bytes of the pattern sent */
 };
 
@@ -55,6 +56,11 @@ void svc_init(struct svc *s, struct engine *eng)
 {
 	memset(s, 0, sizeof(*s));
 	s->eng = eng;
+}
+
+void svc_set_hooks(struct svc *s, const struct svc_hooks *h)
+{
+	s->hooks = *h;
 }
 
 int svc_listen(struct svc *s, enum svc_kind kind, const struct ip_addr *addr,
@@ -110,6 +116,8 @@ static void accept_all(struct svc *s, struct svc_listener *l, uint64_t now)
 			s->conns->prev = c;
 		s->conns = c;
 		s->st.accepted++;
+		if (s->hooks.opened)
+			c->ext = s->hooks.opened(s->hooks.arg, t, now);
 		/* Data may already wait, and chargen talks first. */
 		mark(s, c);
 	}
@@ -143,6 +151,8 @@ static void conn_free(struct svc *s, struct svc_conn *c, bool abort,
 		s->conns = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
+	if (s->hooks.closing)
+		s->hooks.closing(s->hooks.arg, c->tcb, c->ext, now);
 	eng_close(c->tcb, abort, now);
 	s->st.closed++;
 	free(c);

@@ -24,8 +24,20 @@ struct svc_stats {
 	uint64_t accepted, closed, bytes_in, bytes_out;
 };
 
+/*
+ * Told when a connection starts being served and before it is released:
+ * what @opened returns is handed back to @closing (the daemon publishes
+ * connections to the XDP fast path this way).
+ */
+struct svc_hooks {
+	void *(*opened)(void *arg, struct tcb *t, uint64_t now);
+	void (*closing)(void *arg, struct tcb *t, void *ext, uint64_t now);
+	void *arg;
+};
+
 struct svc {
 	struct engine *eng;
+	struct svc_hooks hooks;
 	struct svc_listener *listeners;
 	struct svc_conn *conns; /* all live connections */
 	struct svc_conn *ready; /* marked by events, served by svc_run */
@@ -36,6 +48,7 @@ const char *svc_kind_name(enum svc_kind k);
 int svc_kind_parse(const char *name, enum svc_kind *out);
 
 void svc_init(struct svc *s, struct engine *eng);
+void svc_set_hooks(struct svc *s, const struct svc_hooks *h);
 /* Listen on (addr, port) for @kind; the tcb's user pointer is ours. */
 int svc_listen(struct svc *s, enum svc_kind kind, const struct ip_addr *addr,
 	       uint16_t port, uint32_t backlog, const struct sock_opts *o);
