@@ -39,8 +39,7 @@ static void same_as_real_acks(void **state)
 	assert_int_equal(v.snd_max - v.snd_una, 4 * 536);
 	/* a: three ACKs arrive; b: XDP absorbed them, the daemon applies. */
 	for (int i = 1; i <= 3; i++)
-		h_feed(&a, "A", 1, 1 + (uint32_t)i * 536, 65535, NULL, NULL,
-		       0);
+		h_feed(&a, "A", 1, 1 + (uint32_t)i * 536, 65535, NULL, NULL, 0);
 	eng_fast_ack(b.tcb, b.iss + 1 + 3 * 536, 65535, 3, b.now);
 	tcb_get_info(a.tcb, &ia);
 	tcb_get_info(b.tcb, &ib);

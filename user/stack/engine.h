@@ -54,7 +54,12 @@ struct seg_out {
 struct engine_ops {
 	/* Emit one segment; @seg is valid only during the call. */
 	void (*output)(void *user, const struct seg_out *seg);
-	/* Socket state changed for @tcb (a mask of EV_*). Optional. */
+	/*
+	 * Socket state changed for @tcb (a mask of EV_*). Optional. Called in
+	 * the middle of the engine's work: it must not call back into the
+	 * engine (no eng_* on any tcb); note the event and act after the
+	 * engine call returns.
+	 */
 	void (*event)(void *user, struct tcb *tcb, unsigned events);
 	/*
 	 * Socket buffer memory for a connection's rings (power-of-two size).
@@ -197,7 +202,7 @@ struct tcb_info {
 void tcb_get_info(const struct tcb *t, struct tcb_info *info);
 /* What the XDP fast path may check a connection's ACKs against. */
 struct tcb_fp_view {
-	bool eligible;	/* pure in-order ACKs change nothing but SND.UNA */
+	bool eligible; /* pure in-order ACKs change nothing but SND.UNA */
 	uint32_t rcv_nxt, snd_una, snd_max;
 	uint8_t snd_wscale;
 };

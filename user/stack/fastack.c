@@ -31,6 +31,9 @@ void eng_fast_ack(struct tcb *t, uint32_t ack, uint16_t wnd, uint32_t n,
 	uint32_t una = t->snd_una, span = ack - una;
 	struct pkt p;
 
+	/* The caller holds @t (has not released it with eng_close), so no
+	 * input below can free it: it only ends in CLOSED. */
+	assert(!(t->flags & TF_USER_CLOSED));
 	/* Only news: what lies in (SND.UNA, SND.MAX]. */
 	if (!seq_gt(ack, una) || seq_gt(ack, t->snd_max) ||
 	    t->state == TCPS_CLOSED)

@@ -358,17 +358,29 @@ void tcp_send_ack(struct tcb *t, uint64_t now)
 	xmit(t, TH_ACK, t->snd_max, 0, 0, now);
 }
 
-/* RFC 5961 7: challenge ACKs (and ACKs to unacceptable segments) are
- * limited per second across the stack. */
+/*
+ * RFC 5961 7: challenge ACKs (and ACKs to unacceptable segments) are
+ * limited per second across the stack. A fixed budget is a side channel
+ * (CVE-2016-5696: an off-path attacker counts the ACKs it draws and learns
+ * whether its guess hit a window), so each second's budget is drawn anew
+ * around tcp_challenge_ack_limit, from [limit/2, 3*limit/2).
+ */
 void tcp_send_challenge_ack(struct tcb *t, uint64_t now)
 {
 	struct engine *e = t->eng;
+	uint32_t limit = e->tun.tcp_challenge_ack_limit;
 
-	if (!eng_rate_ok(&e->ack_limit_start, &e->ack_limit_count,
-			 e->tun.tcp_challenge_ack_limit, now)) {
+	if (now - e->ack_limit_start >= 1000000 || !e->ack_limit_start) {
+		e->ack_limit_start = now;
+		e->ack_limit_count = 0;
+		e->ack_limit_budget =
+			(limit + 1) / 2 + (uint32_t)(eng_rand(e) % limit);
+	}
+	if (e->ack_limit_count >= e->ack_limit_budget) {
 		e->stats.challenge_acks_limited++;
 		return;
 	}
+	e->ack_limit_count++;
 	e->stats.challenge_acks++;
 	tcp_send_ack(t, now);
 }

@@ -126,6 +126,7 @@ struct engine {
 	/* RFC 5961 7 / illumos tcp_rst_sent_rate: per-second budgets. */
 	uint64_t ack_limit_start, rst_limit_start;
 	uint32_t ack_limit_count, rst_limit_count;
+	uint32_t ack_limit_budget; /* this second's challenge ACKs */
 
 	struct tcp_stats stats;
 	uint16_t next_ephemeral;
