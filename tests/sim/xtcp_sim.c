@@ -19,6 +19,7 @@
 #include <openssl/evp.h>
 
 #include "link.h"
+#include "stack/cc/cc.h"
 #include "stack/engine.h"
 #include "stack/seg_emit.h"
 #include "wire/packet.h"
@@ -262,27 +263,37 @@ static void usage(void)
 		"usage: xtcp-sim [--bytes N[K|M|G]] [--loss P] [--dup P] [--reorder P]\n"
 		"                [--corrupt P] [--delay MS] [--jitter MS] [--rate MBIT]\n"
 		"                [--queue BYTES] [--seed N] [--ipv6] [--time-limit S] [-v]\n"
-		"                [--trace]\n");
+		"                [--trace] [--cc NAME]\n");
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
-		{ "bytes", 1, 0, 'b' },	  { "loss", 1, 0, 'l' },
-		{ "dup", 1, 0, 'd' },	  { "reorder", 1, 0, 'r' },
-		{ "corrupt", 1, 0, 'c' }, { "delay", 1, 0, 'D' },
-		{ "jitter", 1, 0, 'j' },  { "rate", 1, 0, 'R' },
-		{ "queue", 1, 0, 'q' },	  { "seed", 1, 0, 's' },
-		{ "ipv6", 0, 0, '6' },	  { "time-limit", 1, 0, 't' },
-		{ "verbose", 0, 0, 'v' }, { "help", 0, 0, 'h' },
-		{ "trace", 0, 0, 'T' },	  { 0 },
+		{ "bytes", 1, 0, 'b' },
+		{ "loss", 1, 0, 'l' },
+		{ "dup", 1, 0, 'd' },
+		{ "reorder", 1, 0, 'r' },
+		{ "corrupt", 1, 0, 'c' },
+		{ "delay", 1, 0, 'D' },
+		{ "jitter", 1, 0, 'j' },
+		{ "rate", 1, 0, 'R' },
+		{ "queue", 1, 0, 'q' },
+		{ "seed", 1, 0, 's' },
+		{ "ipv6", 0, 0, '6' },
+		{ "time-limit", 1, 0, 't' },
+		{ "verbose", 0, 0, 'v' },
+		{ "help", 0, 0, 'h' },
+		{ "trace", 0, 0, 'T' },
+		{ "cc", 1, 0, 'C' },
+		{ 0 },
 	};
 	struct link_cfg lc = { .delay_us = 5000,
 			       .rate_bps = 100000000,
 			       .queue_bytes = 256 * 1024 };
 	uint64_t bytes = 1000000, seed = 1, limit_s = 3600;
 	bool v6 = false;
+	const char *cc_name = NULL; /* --cc: both engines' algorithm */
 	struct engine_config cfg;
 	int opt, err;
 
@@ -330,12 +341,23 @@ int main(int argc, char **argv)
 		case 'T':
 			S.trace = true;
 			break;
+		case 'C':
+			cc_init_builtin();
+			if (!cc_find(optarg)) {
+				fprintf(stderr, "unknown --cc %s\n", optarg);
+				usage();
+			}
+			cc_name = optarg;
+			break;
 		default:
 			usage();
 		}
 	}
 
 	tunables_defaults(&cfg.tun);
+	if (cc_name)
+		snprintf(cfg.tun.congestion_control,
+			 sizeof(cfg.tun.congestion_control), "%s", cc_name);
 	/* Short TIME-WAIT so a run ends soon after both sides close. */
 	cfg.tun.tcp_time_wait_interval = 1000;
 	uint64_t k = seed;
