@@ -155,7 +155,17 @@ xdp_attached() { # is any XDP program on b's interface?
 
 xdp_gone() { ! xdp_attached; }
 
+# A service on an address b does not have: xtcpd refuses to start.
+refuses_foreign_address() {
+	local out
+	sed "s/^address = $b4, $b6\$/address = 198.18.99.99/" "$conf" >"$tmp/bad.conf"
+	out=$(topo_exec b timeout 10 "$XTCPD" -c "$tmp/bad.conf" 2>&1) && return 1
+	echo "$out" | grep -q "Cannot assign requested address" || { echo "$out"; return 1; }
+	xdp_gone
+}
+
 write_conf self
+check "a service on a foreign address is refused (EADDRNOTAVAIL)" refuses_foreign_address
 start_xtcpd
 check "xtcpd starts (attach = self)" xtcpd_ready
 check "xtcpctl status" sh -c "'$CTL' -s '$sock' status | grep -q native"

@@ -294,6 +294,35 @@ static void clear_bound(struct xtcpd *d)
 		log_info("removed %u stale bindings from the XDP map", n);
 }
 
+/* Is @a one of the interface's addresses (or a wildcard)? */
+static bool addr_local(struct xtcpd *d, const struct ip_addr *a)
+{
+	struct nl_addr addrs[64];
+	int n;
+
+	if (ip_addr_is_any(a))
+		return true;
+	n = nl_addrs(d->nl, d->dp.ifindex, addrs, 64);
+	for (int i = 0; i < n && i < 64; i++)
+		if (!memcmp(&addrs[i].addr, a, sizeof(*a)))
+			return true;
+	return false;
+}
+
+static void log_addresses(struct xtcpd *d, const char *ifname)
+{
+	struct nl_addr addrs[64];
+	int n = nl_addrs(d->nl, d->dp.ifindex, addrs, 64);
+
+	for (int i = 0; i < n && i < 64; i++) {
+		char buf[64];
+
+		log_info("%s: address %s/%u", ifname,
+			 ip_addr_str(&addrs[i].addr, buf, sizeof(buf)),
+			 addrs[i].prefixlen);
+	}
+}
+
 static int start_services(struct xtcpd *d)
 {
 	struct sock_opts o;
@@ -308,7 +337,21 @@ static int start_services(struct xtcpd *d)
 		for (uint32_t a = 0; a < s->naddrs; a++) {
 			for (uint32_t p = 0; p < s->nports; p++) {
 				char buf[64];
-				int ret = svc_listen(
+				int ret;
+
+				/* A service on an address the interface does not
+				 * have could never be reached (tcp(4P): bind
+				 * fails with EADDRNOTAVAIL). */
+				if (!addr_local(d, &s->addr[a])) {
+					log_err("service %s on [%s]:%u: %s",
+						s->kind,
+						ip_addr_str(&s->addr[a], buf,
+							    sizeof(buf)),
+						s->port[p],
+						strerror(EADDRNOTAVAIL));
+					return -EADDRNOTAVAIL;
+				}
+				ret = svc_listen(
 					&d->svc, kind, &s->addr[a], s->port[p],
 					eng_tunables(d->eng)->tcp_conn_req_max_q,
 					&o);
@@ -390,6 +433,7 @@ static int open_datapath(struct xtcpd *d)
 	else if (!d->flows.on && d->cfg.ack_absorb)
 		log_warn("XDP fast path off: the program has no ACK slots");
 	dp_init(&d->dp, d->nl, li.ifindex, li.mac, li.mtu);
+	log_addresses(d, ifc->name);
 	nl_set_neigh_cb(d->nl, on_neigh, d);
 	for (uint32_t q = 0; q < (ifc->nqueues ? ifc->nqueues : 1); q++) {
 		struct xio_cfg xc = {
