@@ -23,3 +23,17 @@ check() {
 		fail "$name" "$(echo "$out" | tail -3 | tr '\n' ' ')"
 	fi
 }
+
+# require_netns NAME: namespace tests need root and network namespaces.
+# Without them, print "SKIP NAME: why" and exit the test script with 0.
+require_netns() {
+	if [ "$(id -u)" -ne 0 ]; then
+		skip "$1" "needs root"
+		exit 0
+	fi
+	if ! ip netns add "xtprobe$$" 2>/dev/null; then
+		skip "$1" "network namespaces unsupported"
+		exit 0
+	fi
+	ip netns del "xtprobe$$"
+}

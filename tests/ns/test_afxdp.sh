@@ -20,15 +20,7 @@ ECHO=$BUILD/tests/ns/afxdp_echo
 PORT=7000
 N=5 # connects per family and phase
 
-if [ "$(id -u)" -ne 0 ]; then
-	skip afxdp "needs root"
-	exit 0
-fi
-if ! ip netns add "xtprobe$$" 2>/dev/null; then
-	skip afxdp "network namespaces unsupported"
-	exit 0
-fi
-ip netns del "xtprobe$$"
+require_netns afxdp
 for f in "$OBJ" "$PASS_OBJ" "$ECHO"; do
 	if [ ! -e "$f" ]; then
 		fail afxdp "$f not built"

@@ -7,16 +7,7 @@ set -u
 . "$(dirname "$0")/../lib.sh"
 . "$XTCP_ROOT/tools/topo.sh"
 
-if [ "$(id -u)" -ne 0 ]; then
-	skip netlink "needs root"
-	exit 0
-fi
-probe=xtprobe$$
-if ! ip netns add "$probe" 2>/dev/null; then
-	skip netlink "network namespaces unsupported"
-	exit 0
-fi
-ip netns del "$probe"
+require_netns netlink
 P=$BUILD/tests/ns/nl_probe
 if [ ! -x "$P" ]; then
 	fail netlink "$P not built (make BUILD=...)"

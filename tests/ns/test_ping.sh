@@ -6,16 +6,7 @@ set -u
 . "$(dirname "$0")/../lib.sh"
 . "$XTCP_ROOT/tools/topo.sh"
 
-if [ "$(id -u)" -ne 0 ]; then
-	skip ping "needs root"
-	exit 0
-fi
-probe=xtprobe$$
-if ! ip netns add "$probe" 2>/dev/null; then
-	skip ping "network namespaces unsupported"
-	exit 0
-fi
-ip netns del "$probe"
+require_netns ping
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -11,15 +11,7 @@ set -u
 OBJ=$BUILD/bpf/xtcp.bpf.o
 HDR=$XTCP_ROOT/include/xtcp/xdp_maps.h
 
-if [ "$(id -u)" -ne 0 ]; then
-	skip xdp_attach "needs root"
-	exit 0
-fi
-if ! ip netns add "xtprobe$$" 2>/dev/null; then
-	skip xdp_attach "network namespaces unsupported"
-	exit 0
-fi
-ip netns del "xtprobe$$"
+require_netns xdp_attach
 if [ ! -f "$OBJ" ]; then
 	fail xdp_attach "$OBJ not built"
 	exit 0

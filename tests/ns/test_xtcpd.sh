@@ -12,15 +12,7 @@ CTL=$BUILD/xtcpctl
 BIG_MB=${XTCPD_TEST_BIG_MB:-1024}
 SHORT_CONNS=${XTCPD_TEST_SHORT:-1000}
 
-if [ "$(id -u)" -ne 0 ]; then
-	skip xtcpd "needs root"
-	exit 0
-fi
-if ! ip netns add "xtprobe$$" 2>/dev/null; then
-	skip xtcpd "network namespaces unsupported"
-	exit 0
-fi
-ip netns del "xtprobe$$"
+require_netns xtcpd
 
 topo_init || exit 1
 topo_host a && topo_host b && topo_link a b || exit 1
