@@ -19,9 +19,13 @@
 static const struct cc_ops *cc_registry[CC_MAX_ALGOS] = { &cc_newreno_ops };
 static int cc_registry_len = 1;
 
+/* CUBIC (RFC 9438), in cubic.c */
+extern const struct cc_ops cc_cubic_ops;
+
 /* The algorithms cc_init_builtin() makes sure are registered. */
 static const struct cc_ops *const cc_builtins[] = {
 	&cc_newreno_ops,
+	&cc_cubic_ops,
 };
 
 /* RFC 9293 3.7.1: the default effective send MSS (IPv4) */
