@@ -29,6 +29,21 @@
 #   topo_link A B [--mtu N]     join A and B with a veth pair; sets TOPO_LINK
 #                               to the link number and TOPO_IF_A/TOPO_IF_B to
 #                               the interface names
+#   topo_linkem A B [--mtu N] [LINKEM ARGS...]
+#                               join A and B like topo_link (same link number,
+#                               addresses, MACs, TOPO_LINK, TOPO_IF_A/B) but
+#                               through a link emulator: a middle host
+#                               "lem<N>" runs linkem between two veth pairs
+#                               and forwards frames at L2 (ARP, ND pass), so
+#                               A and B share one /24 and /64. LINKEM ARGS
+#                               are its options and impairments ("ab" is A to
+#                               B; see tools/linkem/linkem.c), e.g. --seed 7
+#                               delay 20 ab loss 1%. The binary is $LINKEM,
+#                               else $BUILD/linkem. Sets TOPO_LEM_CTL (its
+#                               control socket), TOPO_LEM_PID; its log, with
+#                               its statistics at exit, is $TOPO_DIR/lem<N>.log
+#   topo_linkem_ctl LINK CMD... ask link LINK's linkem: stats, show, reset,
+#                               set [ab|ba|both] KEY VALUE...
 #   topo_ns HOST                print the namespace name (for `ip -n` etc.)
 #   topo_ifname HOST PEER|LINK  print HOST's interface on the link to PEER (the
 #                               first one) or on link number LINK
@@ -75,6 +90,8 @@
 # namespaces whose name has that shape.
 TOPO_STATE_ROOT=${TOPO_STATE_ROOT:-/run/xtcp-topo}
 TOPO_MAX_LINKS=512
+# The source tree this file is in (for the default linkem binary).
+TOPO__ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." 2>/dev/null && pwd)
 
 topo__err() {
 	echo "topo: $*" >&2
@@ -208,7 +225,7 @@ topo_init() {
 	TOPO_CLEANED=0
 	declare -gA TOPO_HOSTS=()
 	declare -ga TOPO_L_A=() TOPO_L_B=() TOPO_L_IFA=() TOPO_L_IFB=()
-	declare -ga TOPO_PIDS=() TOPO_DEFER=()
+	declare -ga TOPO_L_LEM=() TOPO_PIDS=() TOPO_DEFER=()
 	TOPO_NLINKS=0
 
 	topo_reap
@@ -414,6 +431,109 @@ topo__wait_oper() { # NS IF
 	return 1
 }
 
+# Segmentation offloads off (TSO, USO, ...): a NIC puts only frames of the
+# MTU on a wire, and linkem forwards frames as they are. Partial checksums
+# are fine: linkem completes them.
+topo__no_tso() { # NS IF
+	local f off=()
+	for f in $(ip netns exec "$1" ethtool -k "$2" | awk -F': ' '
+		/(-segmentation|^tx-gso-list): on$/ { gsub(/\t/, "", $1); print $1 }'); do
+		off+=("$f" off)
+	done
+	[ ${#off[@]} -eq 0 ] || ip netns exec "$1" ethtool -K "$2" "${off[@]}" \
+		>/dev/null
+}
+
+topo_linkem() {
+	local a=${1:-} b=${2:-} mtu='' n m ifa ifb ifm1 ifm2 nsa nsb nsm lem sock
+	local ifn
+	topo__need_init || return 1
+	shift 2 || {
+		topo__err "usage: topo_linkem A B [--mtu N] [LINKEM ARGS...]"
+		return 1
+	}
+	if [ "${1:-}" = --mtu ]; then
+		mtu=${2:-}
+		[[ $mtu =~ ^[0-9]+$ ]] || {
+			topo__err "topo_linkem: bad --mtu"
+			return 1
+		}
+		shift 2
+	fi
+	lem=${LINKEM:-${BUILD:-build}/linkem}
+	[[ $lem == /* ]] || lem=$TOPO__ROOT/$lem
+	[ -x "$lem" ] || {
+		topo__err "topo_linkem: no linkem at $lem (make; or set LINKEM)"
+		return 1
+	}
+	nsa=$(topo_ns "$a") && nsb=$(topo_ns "$b") || return 1
+	if [ "$a" = "$b" ]; then
+		topo__err "topo_linkem: a host cannot link to itself"
+		return 1
+	fi
+	n=$TOPO_NLINKS
+	if [ "$n" -ge "$TOPO_MAX_LINKS" ]; then
+		topo__err "topo_linkem: out of addresses ($TOPO_MAX_LINKS links)"
+		return 1
+	fi
+	m=lem$n
+	topo_host "$m" || return 1
+	nsm=$(topo_ns "$m") || return 1
+	ifa=${TOPO_IFTAG}l${n}a ifb=${TOPO_IFTAG}l${n}b
+	ifm1=${TOPO_IFTAG}l${n}m ifm2=${TOPO_IFTAG}l${n}n
+	ip -n "$nsa" link add "$ifa" address "$(topo__mac "$n" 1)" type veth \
+		peer name "$ifm1" address "$(topo__mac "$n" 3)" netns "$nsm" &&
+		ip -n "$nsb" link add "$ifb" address "$(topo__mac "$n" 2)" \
+			type veth peer name "$ifm2" \
+			address "$(topo__mac "$n" 4)" netns "$nsm" || return 1
+	# Recorded as a link between A and B: lookups see one wire.
+	TOPO_L_A[n]=$a TOPO_L_B[n]=$b TOPO_L_IFA[n]=$ifa TOPO_L_IFB[n]=$ifb
+	TOPO_NLINKS=$((n + 1))
+	# The middle host's ports carry no address and send nothing of
+	# their own (no IPv6 link-local, router solicitations or MLD).
+	for ifn in "$ifm1" "$ifm2"; do
+		ip netns exec "$nsm" sysctl -qw \
+			"net.ipv6.conf.$ifn.disable_ipv6=1" &&
+			ip -n "$nsm" link set dev "$ifn" arp off \
+				${mtu:+mtu "$mtu"} up || return 1
+	done
+	topo__link_up "$nsa" "$ifa" "$n" 1 "$mtu" &&
+		topo__link_up "$nsb" "$ifb" "$n" 2 "$mtu" &&
+		topo__no_tso "$nsa" "$ifa" && topo__no_tso "$nsb" "$ifb" ||
+		return 1
+	topo__wait_oper "$nsa" "$ifa" && topo__wait_oper "$nsb" "$ifb" &&
+		topo__wait_oper "$nsm" "$ifm1" &&
+		topo__wait_oper "$nsm" "$ifm2" || {
+		topo__err "topo_linkem: link $n did not come up"
+		return 1
+	}
+	sock=$TOPO_DIR/$m.sock
+	topo_bg "$m" "$lem" -c "$sock" "$ifm1" "$ifm2" "$@" \
+		>"$TOPO_DIR/$m.log" 2>&1
+	TOPO_LEM_PID=$TOPO_BG_PID
+	# linkem makes its control socket once it forwards.
+	topo_wait 5 "$lem" ctl "$sock" show || {
+		topo__err "topo_linkem: linkem did not start:"
+		cat "$TOPO_DIR/$m.log" >&2
+		return 1
+	}
+	TOPO_L_LEM[n]=$sock
+	TOPO_LEM_BIN=$lem
+	TOPO_LINK=$n TOPO_IF_A=$ifa TOPO_IF_B=$ifb TOPO_LEM_CTL=$sock
+	export TOPO_LEM_CTL
+}
+
+topo_linkem_ctl() {
+	local n=${1:-}
+	topo__need_init || return 1
+	shift
+	if ! [[ $n =~ ^[0-9]+$ ]] || [ -z "${TOPO_L_LEM[$n]:-}" ]; then
+		topo__err "topo_linkem_ctl: link '$n' has no linkem"
+		return 1
+	fi
+	"$TOPO_LEM_BIN" ctl "${TOPO_L_LEM[$n]}" "$@"
+}
+
 topo_ifname() {
 	local host=${1:-} n
 	topo_ns "$host" >/dev/null || return 1
@@ -588,7 +708,7 @@ topo__main() {
 		TOPO_IFTAG=xtdemo TOPO_DIR=$TOPO_STATE_ROOT/$TOPO_ID TOPO_CLEANED=0
 		declare -gA TOPO_HOSTS=()
 		declare -ga TOPO_L_A=() TOPO_L_B=() TOPO_L_IFA=() TOPO_L_IFB=()
-		declare -ga TOPO_PIDS=() TOPO_DEFER=()
+		declare -ga TOPO_L_LEM=() TOPO_PIDS=() TOPO_DEFER=()
 		TOPO_NLINKS=0
 		mkdir -p "$TOPO_DIR"
 		topo_host a && topo_host b && topo_link a b || {
