@@ -132,6 +132,8 @@ void config_defaults(struct daemon_config *cfg)
 	snprintf(cfg->control_socket, sizeof(cfg->control_socket), "%s",
 		 CONFIG_DEFAULT_SOCKET);
 	cfg->control_mode = 0660;
+	snprintf(cfg->app_socket, sizeof(cfg->app_socket), "%s",
+		 CONFIG_DEFAULT_APP_SOCKET);
 	cfg->attach = CFG_ATTACH_SELF;
 	cfg->xdp_mode = CFG_XDP_AUTO;
 	snprintf(cfg->pin_path, sizeof(cfg->pin_path), "%s",
@@ -269,6 +271,9 @@ static int daemon_key(struct parser *p, const char *key, const char *value)
 	} else if (!strcmp(key, "control_socket")) {
 		return set_path(p, key, value, c->control_socket,
 				sizeof(c->control_socket), true);
+	} else if (!strcmp(key, "app_socket")) {
+		return set_path(p, key, value, c->app_socket,
+				sizeof(c->app_socket), true);
 	} else if (!strcmp(key, "control_mode")) {
 		char *end;
 		unsigned long m;

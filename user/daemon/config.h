@@ -4,6 +4,7 @@
  * xtcpd.conf(5) and examples/xtcpd.conf. Sections:
  *
  *	[daemon]          log_level, log, control_socket, control_mode,
+ *	                  app_socket,
  *	                  attach, xdp_mode, bpf_object, pin_path, busy_poll_us
  *	[interface NAME]  queues, frame_size, frames, zerocopy (one per NIC)
  *	[tunables]        any name of tunable_table, set with tunable_set()
@@ -47,6 +48,7 @@
 
 #define CONFIG_DEFAULT_PATH "/etc/xtcp/xtcpd.conf"
 #define CONFIG_DEFAULT_SOCKET "/run/xtcp/xtcpd.sock"
+#define CONFIG_DEFAULT_APP_SOCKET "/run/xtcp/app.sock"
 #define CONFIG_DEFAULT_PIN_PATH "/sys/fs/bpf/xtcp"
 
 #define CONFIG_MAX_LINE 4350 /* characters in one line */
@@ -105,6 +107,8 @@ struct daemon_config {
 	bool log_syslog;
 	char control_socket[108]; /* sizeof(sun_path); absolute */
 	mode_t control_mode; /* 0600 or 0660 etc.; default 0660 */
+	/* Applications' socket (libxtcp, xtcp/ipc.h); absolute; mode 0666. */
+	char app_socket[108];
 	enum cfg_attach attach;
 	enum cfg_xdp_mode xdp_mode;
 	char bpf_object[PATH_MAX]; /* "": the installed default (xtcpd's) */

@@ -30,11 +30,13 @@
 #include <bpf/libbpf.h>
 #include <linux/if_link.h>
 
+#include "daemon/apps.h"
 #include "daemon/config.h"
 #include "daemon/ctl.h"
 #include "daemon/datapath.h"
 #include "daemon/flows.h"
 #include "daemon/log.h"
+#include "daemon/loopback.h"
 #include "daemon/netlink.h"
 #include "daemon/reserve_ports.h"
 #include "daemon/services.h"
@@ -61,6 +63,8 @@ struct xtcpd {
 	struct datapath dp;
 	struct svc svc;
 	struct flows flows;
+	struct apps *apps;
+	struct loopback lo;
 	struct ctl *ctl;
 	struct reserve_ports rp;
 	bool rp_applied;
@@ -84,6 +88,12 @@ static void on_output(void *user, const struct seg_out *so)
 {
 	struct xtcpd *d = user;
 
+	/* To ourselves: back into the engine after this call (never from
+	 * inside it), not out on the wire. */
+	if (lo_is_local(d->nl, &so->dst)) {
+		lo_queue(&d->lo, so);
+		return;
+	}
 	dp_output(&d->dp, so, d->now);
 }
 
@@ -91,7 +101,23 @@ static void on_event(void *user, struct tcb *t, unsigned ev)
 {
 	struct xtcpd *d = user;
 
-	svc_event(&d->svc, t, ev);
+	if (!svc_event(&d->svc, t, ev))
+		apps_event(d->apps, t, ev);
+}
+
+/* Application sockets' rings live in their shared memory (apps.c). */
+static void *on_buf_alloc(void *user, size_t size)
+{
+	struct xtcpd *d = user;
+
+	return apps_buf_alloc(d->apps, size);
+}
+
+static void on_buf_free(void *user, void *mem, size_t size)
+{
+	struct xtcpd *d = user;
+
+	apps_buf_free(d->apps, mem, size);
 }
 
 static uint32_t on_path_mtu(void *user, const struct ip_addr *dst)
@@ -129,6 +155,8 @@ static void on_svc_closing(void *arg, struct tcb *t, void *ext, uint64_t now)
 static const struct engine_ops eng_ops = {
 	.output = on_output,
 	.event = on_event,
+	.buf_alloc = on_buf_alloc,
+	.buf_free = on_buf_free,
 	.path_mtu = on_path_mtu,
 };
 
@@ -275,6 +303,51 @@ static void unbind_port(struct xtcpd *d, const struct ip_addr *addr,
 	memcpy(k.addr, addr->b, 16);
 	k.port = htons(port);
 	bpf_map_delete_elem(xattach_maps(d->att)->bound, &k);
+}
+
+static int apps_bind_port(void *arg, const struct ip_addr *addr, uint16_t port,
+			  uint32_t flags)
+{
+	struct xtcpd *d = arg;
+	struct xtcp_bound_key k = { 0 };
+	struct xtcp_bound_val v = { .flags = flags, .id = port };
+
+	memcpy(k.addr, addr->b, 16);
+	k.port = htons(port);
+	if (bpf_map_update_elem(xattach_maps(d->att)->bound, &k, &v, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+static void apps_unbind_port(void *arg, const struct ip_addr *addr,
+			     uint16_t port)
+{
+	unbind_port(arg, addr, port);
+}
+
+static int start_apps(struct xtcpd *d)
+{
+	struct apps_env env = {
+		.eng = d->eng,
+		.flows = &d->flows,
+		.nl = d->nl,
+		.ifindex = d->dp.ifindex,
+		.bind_port = apps_bind_port,
+		.unbind_port = apps_unbind_port,
+		.arg = d,
+	};
+	int ret = lo_init(&d->lo);
+
+	if (ret)
+		return ret;
+	d->apps = apps_open(d->cfg.app_socket, 0666, &env, &ret);
+	if (!d->apps) {
+		log_err("application socket %s: %s", d->cfg.app_socket,
+			strerror(-ret));
+		return ret;
+	}
+	log_info("applications on %s", d->cfg.app_socket);
+	return 0;
 }
 
 /* Bindings a previous (killed) xtcpd left in the map are not ours. */
@@ -528,6 +601,9 @@ static int setup(struct xtcpd *d)
 	ret = start_services(d);
 	if (ret)
 		return ret;
+	ret = start_apps(d);
+	if (ret)
+		return ret;
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
@@ -568,7 +644,7 @@ static void read_signals(struct xtcpd *d)
 
 static void run(struct xtcpd *d)
 {
-	struct pollfd pfd[CFG_MAX_QUEUES + 3];
+	struct pollfd pfd[CFG_MAX_QUEUES + 4];
 	uint64_t last_busy = mono_us(), last_slow = 0;
 	uint32_t busy_us = d->cfg.busy_poll_us ? d->cfg.busy_poll_us : 50;
 	uint32_t spin;
@@ -583,6 +659,13 @@ static void run(struct xtcpd *d)
 		if (eng_next_deadline(d->eng) <= d->now)
 			eng_timers(d->eng, d->now);
 		svc_run(&d->svc, d->now);
+		n += apps_run(d->apps, d->now);
+		/* Segments to ourselves, fed back until none are left. */
+		for (unsigned k = 0; k < 64 && lo_pending(&d->lo); k++) {
+			n += lo_drain(&d->lo, d->eng, d->now, LO_SLOTS);
+			svc_run(&d->svc, d->now);
+			n += apps_run(d->apps, d->now);
+		}
 		n += flows_sync(&d->flows, d->now);
 		dp_flush(&d->dp);
 		if (n)
@@ -619,6 +702,8 @@ static void run(struct xtcpd *d)
 		pfd[np++] = (struct pollfd){ .fd = ctl_fd(d->ctl),
 					     .events = POLLIN };
 		pfd[np++] = (struct pollfd){ .fd = d->sigfd, .events = POLLIN };
+		pfd[np++] = (struct pollfd){ .fd = apps_fd(d->apps),
+					     .events = POLLIN };
 		for (unsigned i = 0; i < d->nxio; i++)
 			pfd[np++] = (struct pollfd){ .fd = xio_fd(d->xio[i]),
 						     .events = POLLIN };
@@ -640,9 +725,13 @@ static void run(struct xtcpd *d)
 				if (ms < (uint64_t)timeout)
 					timeout = (int)ms;
 			}
+			/* Applications ring the doorbell while we sleep. */
+			if (timeout && !apps_sleep(d->apps))
+				timeout = 0;
 		}
 		if (poll(pfd, np, timeout) < 0 && errno != EINTR)
 			log_warn("poll: %s", strerror(errno));
+		apps_awake(d->apps);
 		last_slow = mono_us();
 		if (pfd[0].revents)
 			nl_process(d->nl);
@@ -650,8 +739,10 @@ static void run(struct xtcpd *d)
 			ctl_handle(d->ctl);
 		if (pfd[2].revents)
 			read_signals(d);
+		if (pfd[3].revents && apps_handle(d->apps, last_slow))
+			last_busy = last_slow;
 		dp_expire(&d->dp, last_slow);
-		for (unsigned i = 3; i < np; i++)
+		for (unsigned i = 4; i < np; i++)
 			if (pfd[i].revents)
 				last_busy = last_slow;
 	}
@@ -707,6 +798,10 @@ static void shutdown_all(struct xtcpd *d)
 
 	if (d->eng) {
 		d->now = mono_us();
+		/* Applications' connections are reset (apps(3) get
+		 * ECONNRESET from the closed application socket anyway). */
+		apps_close(d->apps, d->now);
+		lo_drain(&d->lo, d->eng, d->now, LO_SLOTS);
 		svc_shutdown(&d->svc, false, d->now);
 		until = d->now + 500000;
 		while (d->att && d->nxio && (d->now = mono_us()) < until) {
@@ -724,6 +819,8 @@ static void shutdown_all(struct xtcpd *d)
 		xio_close(d->xio[i]);
 	if (d->eng)
 		eng_destroy(d->eng);
+	apps_free(d->apps);
+	lo_fini(&d->lo);
 	if (d->att)
 		release_xdp(d);
 	if (d->rp_applied)

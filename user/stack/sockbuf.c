@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* Socket buffers in caller-provided memory (see sockbuf.h). */
+#include "stack/sockbuf.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "stack/tcb.h"
+
+static bool pow2(uint32_t v)
+{
+	return v && !(v & (v - 1));
+}
+
+/* Move @r to @mem (@size >= r->size), keeping its counters and bytes. */
+static void ring_move(struct tcb *t, struct ring *r, uint8_t *mem,
+		      uint32_t size)
+{
+	struct engine *e = t->eng;
+
+	if (r->buf) {
+		/* Everything from the tail on: buffered bytes and, in the
+		 * receive ring, out-of-order data beyond the head. */
+		for (uint32_t i = 0; i < r->size; i++) {
+			uint32_t pos = r->tail + i;
+
+			mem[pos & (size - 1)] = r->buf[pos & (r->size - 1)];
+		}
+		e->ops.buf_free(e->user, r->buf, r->size);
+	}
+	r->buf = mem;
+	r->size = size;
+}
+
+int eng_set_buffers(struct tcb *t, void *snd, uint32_t snd_size, void *rcv,
+		    uint32_t rcv_size)
+{
+	if (t->state == TCPS_LISTEN || !snd || !rcv || !pow2(snd_size) ||
+	    !pow2(rcv_size) || snd_size < t->sndbuf_limit ||
+	    rcv_size < t->rcvbuf_limit ||
+	    (t->sndbuf.buf && snd_size < t->sndbuf.size) ||
+	    (t->rcvbuf.buf && rcv_size < t->rcvbuf.size))
+		return -EINVAL;
+	ring_move(t, &t->sndbuf, snd, snd_size);
+	ring_move(t, &t->rcvbuf, rcv, rcv_size);
+	return 0;
+}
+
+long eng_snd_produced(struct tcb *t, uint32_t n, unsigned flags, uint64_t now)
+{
+	uint32_t used = ring_used(&t->sndbuf);
+	uint32_t room = used < t->sndbuf_limit ? t->sndbuf_limit - used : 0;
+
+	/* The rules of eng_send. */
+	if (t->so_error) {
+		int err = t->so_error;
+
+		t->so_error = 0;
+		return -err;
+	}
+	switch (t->state) {
+	case TCPS_SYN_SENT:
+	case TCPS_SYN_RECEIVED:
+	case TCPS_ESTABLISHED:
+	case TCPS_CLOSE_WAIT:
+		break;
+	case TCPS_LISTEN:
+		return -ENOTCONN;
+	default:
+		return -EPIPE;
+	}
+	if (t->flags & TF_FIN_QUEUED)
+		return -EPIPE;
+	if (!n)
+		return 0;
+	if (!t->sndbuf.buf || n > room || n > ring_free(&t->sndbuf))
+		return -EINVAL;
+	ring_produce(&t->sndbuf, n);
+	if (t->state != TCPS_SYN_SENT && t->state != TCPS_SYN_RECEIVED)
+		tcp_output(t, now);
+	return n;
+}
+
+long eng_rcv_consumed(struct tcb *t, uint32_t n, uint64_t now)
+{
+	uint32_t old_wnd, new_wnd;
+
+	if (!n)
+		return 0;
+	if (!t->rcvbuf.buf || t->state == TCPS_LISTEN ||
+	    n > ring_used(&t->rcvbuf))
+		return -EINVAL;
+	old_wnd = seq_gt(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt : 0;
+	ring_consume(&t->rcvbuf, n);
+	/* eng_recv's window update (RFC 9293 3.8.6.2.2): once the window
+	 * opens by two segments or half the buffer, or from zero. */
+	new_wnd = tcp_rcv_window(t);
+	if (t->state != TCPS_CLOSED && t->state != TCPS_TIME_WAIT &&
+	    !(t->flags & TF_RCVD_FIN) &&
+	    (new_wnd >= old_wnd + 2 * t->rmss ||
+	     new_wnd >= old_wnd + t->rcvbuf_limit / 2 ||
+	     (old_wnd == 0 && new_wnd > 0))) {
+		t->flags |= TF_ACKNOW;
+		tcp_output(t, now);
+	}
+	return n;
+}
+
+void tcb_buf_limits(const struct tcb *t, uint32_t *snd, uint32_t *rcv)
+{
+	*snd = t->sndbuf_limit;
+	*rcv = t->rcvbuf_limit;
+}
+
+void tcb_rings(const struct tcb *t, struct tcb_rings *r)
+{
+	r->snd_head = t->sndbuf.head;
+	r->snd_tail = t->sndbuf.tail;
+	r->snd_size = t->sndbuf.size;
+	r->rcv_head = t->rcvbuf.head;
+	r->rcv_tail = t->rcvbuf.tail;
+	r->rcv_size = t->rcvbuf.size;
+}
+
+bool tcb_fin_rcvd(const struct tcb *t)
+{
+	return t->flags & TF_RCVD_FIN;
+}
+
+bool tcb_fin_queued(const struct tcb *t)
+{
+	return t->flags & TF_FIN_QUEUED;
+}
+
+uint32_t tcb_acceptq_len(const struct tcb *t)
+{
+	return t->state == TCPS_LISTEN ? t->qlen : 0;
+}
+
+int tcb_peek_error(const struct tcb *t)
+{
+	return t->so_error;
+}
