@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "wire/checksum.h"
+#include "wire/ip.h"
+
 static uint64_t next64(uint64_t *s)
 {
 	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
@@ -80,8 +83,38 @@ static void enqueue(struct link *l, uint64_t at, const uint8_t *pkt,
 	push(l, f);
 }
 
+/* The packet's ECN codepoint (RFC 3168 5): IPv4 TOS, IPv6 traffic class. */
+static int ecn_of(const uint8_t *pkt, uint32_t len)
+{
+	if (len < 2)
+		return -1;
+	if (pkt[0] >> 4 == 4)
+		return pkt[1] & 3;
+	if (pkt[0] >> 4 == 6)
+		return (pkt[1] >> 4) & 3;
+	return -1;
+}
+
+/* Set CE in place; IPv4's header checksum follows (RFC 1624). */
+static void mark_ce(uint8_t *pkt)
+{
+	if (pkt[0] >> 4 == 4) {
+		uint16_t old = (uint16_t)(pkt[0] << 8 | pkt[1]), nw, c;
+
+		pkt[1] |= IP_ECN_CE;
+		nw = (uint16_t)(pkt[0] << 8 | pkt[1]);
+		c = (uint16_t)(pkt[10] << 8 | pkt[11]);
+		c = csum_replace2(c, old, nw);
+		pkt[10] = (uint8_t)(c >> 8);
+		pkt[11] = (uint8_t)c;
+	} else {
+		pkt[1] |= IP_ECN_CE << 4;
+	}
+}
+
 void link_send(struct link *l, uint64_t now, const uint8_t *pkt, uint32_t len)
 {
+	uint8_t copy[70000];
 	uint64_t start, at;
 
 	l->st.sent++;
@@ -94,6 +127,24 @@ void link_send(struct link *l, uint64_t now, const uint8_t *pkt, uint32_t len)
 			    l->cfg.queue_bytes) {
 			l->st.dropped_queue++;
 			return;
+		}
+		/* A marking queue (RFC 3168 5, 7): past the threshold, CE
+		 * for ECT packets, a drop for the others. */
+		if (l->cfg.mark_bytes &&
+		    (start - now) * l->cfg.rate_bps / 8000000 >
+			    l->cfg.mark_bytes) {
+			int ecn = ecn_of(pkt, len);
+
+			if (ecn <= 0) {
+				l->st.dropped_aqm++;
+				return;
+			}
+			if (ecn != IP_ECN_CE && len <= sizeof(copy)) {
+				memcpy(copy, pkt, len);
+				mark_ce(copy);
+				pkt = copy;
+				l->st.marked++;
+			}
 		}
 		l->busy_until =
 			start + (uint64_t)len * 8000000 / l->cfg.rate_bps;

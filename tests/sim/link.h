@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * A simulated one-way link for xtcp-sim: a rate limit with a drop-tail
- * queue, propagation delay with jitter, and random loss, duplication,
+ * queue (and optionally ECN marking above a threshold), propagation delay
+ * with jitter, and random loss, duplication,
  * reordering and corruption, all from one seeded generator, so a run is a
  * pure function of its seed.
  */
@@ -17,6 +18,9 @@ struct link_cfg {
 	uint64_t delay_us, jitter_us; /* one-way propagation */
 	uint64_t rate_bps; /* 0 = unlimited */
 	uint32_t queue_bytes; /* bottleneck queue, drop-tail */
+	/* AQM: above this many queued bytes, ECN-capable packets are
+	 * CE-marked (RFC 3168 5) and others dropped; 0 = off. */
+	uint32_t mark_bytes;
 };
 
 struct link_frame {
@@ -28,7 +32,7 @@ struct link_frame {
 
 struct link_stats {
 	uint64_t sent, delivered, lost, dropped_queue, duplicated, reordered,
-		corrupted, bytes;
+		corrupted, bytes, marked, dropped_aqm;
 };
 
 struct link {

@@ -19,18 +19,38 @@ for seed in $(seq 1 200); do
 	loss=$(awk -v s="$seed" 'BEGIN { printf "%.3f", (s % 21) / 100 }')
 	fam=""
 	[ $((seed % 2)) -eq 0 ] && fam="--ipv6"
-	args="--bytes 300K --seed $seed --loss $loss --dup 0.02 --reorder 0.05 --corrupt 0.01 $fam"
+	# The negotiated options: seed % 4 picks a combination (with seed % 2
+	# choosing the family, each appears over IPv4 and IPv6), and every
+	# eighth seed adds an ECN-marking queue.
+	case $((seed % 4)) in
+	0) opts="" ;;
+	1) opts="--sack --ts" ;;
+	2) opts="--wscale --ecn" ;;
+	3) opts="--sack --ts --wscale --ecn" ;;
+	esac
+	[ $((seed % 8)) -ge 6 ] && opts="$opts --rate 20 --queue 64K --mark-threshold 16K"
+	args="--bytes 300K --seed $seed --loss $loss --dup 0.02 --reorder 0.05 --corrupt 0.01 $fam $opts"
+	name="sim seed $seed loss $loss ${fam:-ipv4}${opts:+ $opts}"
 	if "$SIM" $args >"$out" 2>&1; then
-		pass "sim seed $seed loss $loss ${fam:-ipv4}"
+		want=""
+		case $opts in *--sack*) want="SACK yes" ;; esac
+		if [ -n "$want" ] && ! grep -q "negotiated:.*$want" "$out"; then
+			fail "$name" "not negotiated: $(grep negotiated "$out")"
+		else
+			pass "$name"
+		fi
 	else
-		fail "sim seed $seed loss $loss ${fam:-ipv4}" "xtcp-sim $args: $(grep -E 'result|error|stall|limit' "$out" | tr '\n' ' ')"
+		fail "$name" "xtcp-sim $args: $(grep -E 'result|error|stall|limit' "$out" | tr '\n' ' ')"
 		fails=$((fails + 1))
 	fi
 done
 
-# The example from the issue, at full size, and a lossless baseline.
+# The example from the issue, at full size, and a lossless baseline; with
+# every option, and ECN marking doing the work of drops.
 for args in "--bytes 10M --loss 0.05 --dup 0.02 --reorder 0.05 --corrupt 0.01 --seed 7" \
-	"--bytes 10M --seed 1" "--bytes 10M --seed 2 --ipv6 --delay 20 --jitter 5"; do
+	"--bytes 10M --seed 1" "--bytes 10M --seed 2 --ipv6 --delay 20 --jitter 5" \
+	"--bytes 10M --loss 0.05 --dup 0.02 --reorder 0.05 --corrupt 0.01 --seed 7 --sack --ts --wscale --ecn" \
+	"--bytes 10M --seed 3 --sack --ts --wscale --ecn --rate 20 --queue 128K --mark-threshold 20K"; do
 	if "$SIM" $args >"$out" 2>&1; then
 		pass "sim $args"
 	else

@@ -51,6 +51,7 @@ struct sim {
 	uint8_t pkt[70000];
 	uint64_t bad_frames;
 	bool verbose, trace;
+	uint8_t a_options; /* A's negotiated options, kept at its release */
 };
 
 static struct sim S;
@@ -81,9 +82,18 @@ static void cb_output(void *user, const struct seg_out *so)
 		for (int i = 0; i < 8; i++)
 			if (so->th.flags & (1u << i))
 				f[k++] = "FSRPAUEC"[i];
-		printf("%10.6f %s> %-4s seq %u ack %u len %u win %u\n",
+		printf("%10.6f %s> %-4s seq %u ack %u len %u win %u",
 		       S.now / 1e6, s->name, f, so->th.seq, so->th.ack, so->len,
 		       so->th.win);
+		if (so->th.opts.present & TCP_OPT_TS)
+			printf(" ts %u/%u", so->th.opts.ts_val,
+			       so->th.opts.ts_ecr);
+		for (int i = 0; i < so->th.opts.nsack; i++)
+			printf(" sack %u-%u", so->th.opts.sack[i].start,
+			       so->th.opts.sack[i].end);
+		if (so->tos & 3)
+			printf(" ecn %u", so->tos & 3);
+		printf("\n");
 	}
 	link_send(s->out, S.now, S.pkt, (uint32_t)n);
 }
@@ -205,6 +215,11 @@ static bool service(struct side *s)
 static void release(struct side *s)
 {
 	if (s->tcb && !s->released) {
+		struct tcb_info i;
+
+		tcb_get_info(s->tcb, &i);
+		if (s == &S.a)
+			S.a_options = i.options;
 		eng_close(s->tcb, false, S.now);
 		s->released = true;
 	}
@@ -263,7 +278,9 @@ static void usage(void)
 		"usage: xtcp-sim [--bytes N[K|M|G]] [--loss P] [--dup P] [--reorder P]\n"
 		"                [--corrupt P] [--delay MS] [--jitter MS] [--rate MBIT]\n"
 		"                [--queue BYTES] [--seed N] [--ipv6] [--time-limit S] [-v]\n"
-		"                [--trace] [--cc NAME]\n");
+		"                [--trace] [--cc NAME]\n"
+		"                [--sack] [--ts] [--wscale] [--ecn] [--mark-threshold BYTES]\n"
+		"                [--oneway]\n");
 	exit(2);
 }
 
@@ -286,6 +303,13 @@ int main(int argc, char **argv)
 		{ "help", 0, 0, 'h' },
 		{ "trace", 0, 0, 'T' },
 		{ "cc", 1, 0, 'C' },
+		/* Negotiated options, each on both engines (else off). */
+		{ "sack", 0, 0, 'K' },
+		{ "ts", 0, 0, 'S' },
+		{ "wscale", 0, 0, 'W' },
+		{ "ecn", 0, 0, 'E' },
+		{ "mark-threshold", 1, 0, 'M' },
+		{ "oneway", 0, 0, 'O' },
 		{ 0 },
 	};
 	struct link_cfg lc = { .delay_us = 5000,
@@ -294,6 +318,8 @@ int main(int argc, char **argv)
 	uint64_t bytes = 1000000, seed = 1, limit_s = 3600;
 	bool v6 = false;
 	const char *cc_name = NULL; /* --cc: both engines' algorithm */
+	bool o_sack = false, o_ts = false, o_ws = false, o_ecn = false;
+	bool oneway = false; /* --oneway: B sends nothing back */
 	struct engine_config cfg;
 	int opt, err;
 
@@ -349,6 +375,24 @@ int main(int argc, char **argv)
 			}
 			cc_name = optarg;
 			break;
+		case 'K':
+			o_sack = true;
+			break;
+		case 'S':
+			o_ts = true;
+			break;
+		case 'W':
+			o_ws = true;
+			break;
+		case 'E':
+			o_ecn = true;
+			break;
+		case 'M':
+			lc.mark_bytes = (uint32_t)parse_size(optarg);
+			break;
+		case 'O':
+			oneway = true;
+			break;
 		default:
 			usage();
 		}
@@ -360,6 +404,14 @@ int main(int argc, char **argv)
 			 sizeof(cfg.tun.congestion_control), "%s", cc_name);
 	/* Short TIME-WAIT so a run ends soon after both sides close. */
 	cfg.tun.tcp_time_wait_interval = 1000;
+	/* Options: off unless asked for, so a run tests what it names. */
+	cfg.tun.tcp_sack_permitted = o_sack ? 2 : 0;
+	cfg.tun.tcp_tstamp_always = o_ts;
+	cfg.tun.tcp_tstamp_if_wscale = 0;
+	cfg.tun.tcp_wscale_always = o_ws;
+	cfg.tun.tcp_ecn_permitted = o_ecn ? 2 : 0;
+	if (o_ws)
+		cfg.tun.tcp_max_buf = 4 << 20;
 	uint64_t k = seed;
 
 	for (int i = 0; i < 16; i++)
@@ -390,7 +442,7 @@ int main(int argc, char **argv)
 		ip_addr_from_v4(&S.b.addr, b4);
 	}
 	for (struct side *s = &S.a; s; s = s == &S.a ? &S.b : NULL) {
-		s->to_send = bytes;
+		s->to_send = oneway && s == &S.b ? 0 : bytes;
 		s->rng = seed * 7919 + (s == &S.b);
 		s->tx_hash = EVP_MD_CTX_new();
 		s->rx_hash = EVP_MD_CTX_new();
@@ -402,8 +454,12 @@ int main(int argc, char **argv)
 
 	S.now = 1000000;
 	eng_default_opts(S.b.eng, &o);
+	if (o_ws) /* buffers that need window scale (RFC 7323 2) */
+		o.rcvbuf = o.sndbuf = 4 << 20;
 	S.b.listener = eng_listen(S.b.eng, &S.b.addr, PORT, 16, &o, &err);
 	eng_default_opts(S.a.eng, &o);
+	if (o_ws)
+		o.rcvbuf = o.sndbuf = 4 << 20;
 	S.a.tcb = eng_connect(S.a.eng, &S.a.addr, 0, &S.b.addr, PORT, &o, S.now,
 			      &err);
 	if (!S.b.listener || !S.a.tcb) {
@@ -474,7 +530,8 @@ int main(int argc, char **argv)
 		hex(d[i], hx[i]);
 	bool ab_ok = S.a.sent == bytes && S.b.received == bytes &&
 		     !memcmp(d[0], d[1], 32);
-	bool ba_ok = S.b.sent == bytes && S.a.received == bytes &&
+	uint64_t back = oneway ? 0 : bytes;
+	bool ba_ok = S.b.sent == back && S.a.received == back &&
 		     !memcmp(d[2], d[3], 32);
 	const struct tcp_stats *sa = eng_stats(S.a.eng),
 			       *sb = eng_stats(S.b.eng);
@@ -487,11 +544,41 @@ int main(int argc, char **argv)
 	printf("A->B: %" PRIu64 " of %" PRIu64 " bytes delivered, sha256 %s\n",
 	       S.b.received, bytes, ab_ok ? "match" : "MISMATCH");
 	printf("B->A: %" PRIu64 " of %" PRIu64 " bytes delivered, sha256 %s\n",
-	       S.a.received, bytes, ba_ok ? "match" : "MISMATCH");
+	       S.a.received, back, ba_ok ? "match" : "MISMATCH");
 	if (S.verbose) {
 		printf("  A sent %s\n  B got  %s\n", hx[0], hx[1]);
 		printf("  B sent %s\n  A got  %s\n", hx[2], hx[3]);
 	}
+	{
+		struct tcb_info ia;
+
+		memset(&ia, 0, sizeof(ia));
+		if (S.a.tcb && !S.a.released)
+			tcb_get_info(S.a.tcb, &ia);
+		else
+			ia.options = S.a_options;
+		printf("negotiated: WS %s, TS %s, SACK %s, ECN %s\n",
+		       ia.options & TCPI_OPT_WSCALE ? "yes" : "no",
+		       ia.options & TCPI_OPT_TIMESTAMPS ? "yes" : "no",
+		       ia.options & TCPI_OPT_SACK ? "yes" : "no",
+		       ia.options & TCPI_OPT_ECN ? "yes" : "no");
+	}
+	printf("retransmitted bytes: A %" PRIu64 ", B %" PRIu64
+	       ", total %" PRIu64 "\n",
+	       sa->bytes_retrans, sb->bytes_retrans,
+	       sa->bytes_retrans + sb->bytes_retrans);
+	if (S.verbose)
+		printf("SACK: blocks in A %" PRIu64 " B %" PRIu64
+		       ", D-SACKs in A %" PRIu64 " B %" PRIu64
+		       ", recoveries A %" PRIu64 " B %" PRIu64 "\n",
+		       sa->sack_blocks_in, sb->sack_blocks_in, sa->dsacks_in,
+		       sb->dsacks_in, sa->sack_recoveries, sb->sack_recoveries);
+	if (lc.mark_bytes)
+		printf("ECN: %" PRIu64 " packets CE-marked, %" PRIu64
+		       " CE received, %" PRIu64 " reductions\n",
+		       S.ab.st.marked + S.ba.st.marked,
+		       sa->ecn_ce_in + sb->ecn_ce_in,
+		       sa->ecn_reductions + sb->ecn_reductions);
 	printf("retransmitted segments: A %" PRIu64 ", B %" PRIu64
 	       "; RTOs: A %" PRIu64 ", B %" PRIu64
 	       "; fast retransmits: A %" PRIu64 ", B %" PRIu64 "\n",

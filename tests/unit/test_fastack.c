@@ -40,7 +40,7 @@ static void same_as_real_acks(void **state)
 	/* a: three ACKs arrive; b: XDP absorbed them, the daemon applies. */
 	for (int i = 1; i <= 3; i++)
 		h_feed(&a, "A", 1, 1 + (uint32_t)i * 536, 65535, NULL, NULL, 0);
-	eng_fast_ack(b.tcb, b.iss + 1 + 3 * 536, 65535, 3, b.now);
+	eng_fast_ack(b.tcb, b.iss + 1 + 3 * 536, 65535, 0, 0, 3, b.now);
 	tcb_get_info(a.tcb, &ia);
 	tcb_get_info(b.tcb, &ib);
 	assert_int_equal(ia.snd_una - a.iss, ib.snd_una - b.iss);
@@ -69,9 +69,9 @@ static void stale_news_ignored(void **state)
 	h.nout = h.rd = 0;
 	tcb_get_info(h.tcb, &before);
 	/* Already known, and beyond what was sent: nothing happens. */
-	eng_fast_ack(h.tcb, h.iss + 1 + 536, 65535, 1, h.now);
-	eng_fast_ack(h.tcb, h.iss + 1 + 2 * 536, 65535, 1, h.now);
-	eng_fast_ack(h.tcb, before.snd_nxt + 1, 65535, 1, h.now);
+	eng_fast_ack(h.tcb, h.iss + 1 + 536, 65535, 0, 0, 1, h.now);
+	eng_fast_ack(h.tcb, h.iss + 1 + 2 * 536, 65535, 0, 0, 1, h.now);
+	eng_fast_ack(h.tcb, before.snd_nxt + 1, 65535, 0, 0, 1, h.now);
 	tcb_get_info(h.tcb, &after);
 	assert_int_equal(before.snd_una, after.snd_una);
 	assert_int_equal(before.cwnd, after.cwnd);

@@ -61,6 +61,7 @@ static void to_ctl(const struct tcb_fp_view *v, struct xfp_ctl *c)
 	memset(c, 0, sizeof(*c));
 	c->eligible = v->eligible;
 	c->wscale = v->snd_wscale;
+	c->ts = v->ts, c->ts_recent = v->ts_recent;
 	c->rcv_nxt = v->rcv_nxt;
 	c->snd_una = v->snd_una;
 	c->snd_max = v->snd_max;
@@ -153,6 +154,7 @@ unsigned flows_sync(struct flows *fl, uint64_t now)
 			if (!xfp_snapshot(&fl->fp, f->slot, &snap)) {
 				eng_fast_ack(f->t, snap.snd_una,
 					     (uint16_t)snap.snd_wnd_raw,
+					     snap.ts_val, snap.ts_ecr,
 					     snap.absorbed - f->absorbed, now);
 				applied += snap.absorbed - f->absorbed;
 				fl->st.acks_applied +=

@@ -80,6 +80,16 @@ static uint32_t tuple_hash(const struct engine *e, const struct ip_addr *la,
 	return (uint32_t)h;
 }
 
+uint32_t eng_ts_offset(const struct engine *e, const struct tcb *t)
+{
+	/* Like Linux: random per connection, so TSval reveals no uptime and
+	 * the clocks of connections cannot be compared; keyed, so one
+	 * 4-tuple keeps its offset (RFC 7323 5.4, 7.1). */
+	return (uint32_t)mix64((uint64_t)tuple_hash(e, &t->laddr, t->lport,
+						    &t->faddr, t->fport) ^
+			       0x7473766c6f666673ull);
+}
+
 static bool tuple_eq(const struct tcb *t, const struct ip_addr *la, uint16_t lp,
 		     const struct ip_addr *fa, uint16_t fp)
 {
@@ -663,6 +673,8 @@ struct tcb *eng_connect(struct engine *e, const struct ip_addr *laddr,
 	t->snd_una = t->snd_nxt = t->snd_max = t->iss;
 	t->recover = t->iss;
 	t->state = TCPS_SYN_SENT;
+	t->ts_offset = eng_ts_offset(e, t);
+	tcp_choose_offer(t);
 	tcp_set_smss(t, 0);
 	conn_insert(e, t);
 	e->stats.tcpActiveOpens++;
@@ -928,6 +940,12 @@ void tcb_get_info(const struct tcb *t, struct tcb_info *info)
 	if (t->cc.ops)
 		memcpy(info->cc, t->cc.ops->name,
 		       strnlen(t->cc.ops->name, CC_NAME_MAX - 1));
+	info->options = ((t->opt_on & TO_TS) ? TCPI_OPT_TIMESTAMPS : 0) |
+			((t->opt_on & TO_SACK) ? TCPI_OPT_SACK : 0) |
+			((t->opt_on & TO_WS) ? TCPI_OPT_WSCALE : 0) |
+			((t->opt_on & TO_ECN) ? TCPI_OPT_ECN : 0);
+	info->snd_wscale = t->snd_wscale;
+	info->rcv_wscale = t->rcv_wscale;
 }
 
 void eng_foreach(struct engine *e, void (*fn)(void *arg, const struct tcb *t),

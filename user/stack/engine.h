@@ -110,6 +110,9 @@ struct sock_opts {
 	bool cork; /* TCP_CORK */
 	bool quickack; /* TCP_QUICKACK */
 	char cc[CC_NAME_MAX]; /* TCP_CONGESTION, "" = system default */
+	/* SO_SNDBUF or SO_RCVBUF set above 64K before connect/listen: ask for
+	 * window scale even without tcp_wscale_always (tcp(4P), RFC 7323). */
+	bool buf_big;
 };
 
 /* Fill @o from the engine's tunables (what a new socket starts with). */
@@ -131,6 +134,11 @@ struct tcp_stats {
 	uint64_t dup_acks_in, fast_retransmits, rto_expiries, timeouts,
 		ooo_segs_in, ooo_dropped, dup_segs_in, listen_drops, syn_drops,
 		paws_drops, zero_window_probes, delayed_acks, rcv_nobufs;
+	/* RFC 7323 3.2: segments without the negotiated timestamp option. */
+	uint64_t ts_missing_drops;
+	/* SACK (RFC 2018, 2883, 6675) and ECN (RFC 3168). */
+	uint64_t sack_blocks_in, dsacks_in, dsacks_out, sack_recoveries,
+		ecn_ce_in, ecn_ece_in, ecn_reductions;
 	uint64_t bytes_in, bytes_out, bytes_retrans;
 };
 const struct tcp_stats *eng_stats(const struct engine *e);
@@ -198,22 +206,32 @@ struct tcb_info {
 	uint32_t retransmits, backoff;
 	uint64_t bytes_acked, bytes_received, segs_out, segs_in, total_retrans;
 	char cc[CC_NAME_MAX];
+	uint8_t options; /* TCPI_OPT_*: what the SYN exchange negotiated */
+	uint8_t snd_wscale, rcv_wscale;
 };
+/* tcb_info.options, as Linux's tcpi_options. */
+#define TCPI_OPT_TIMESTAMPS 1
+#define TCPI_OPT_SACK 2
+#define TCPI_OPT_WSCALE 4
+#define TCPI_OPT_ECN 8
 void tcb_get_info(const struct tcb *t, struct tcb_info *info);
 /* What the XDP fast path may check a connection's ACKs against. */
 struct tcb_fp_view {
 	bool eligible; /* pure in-order ACKs change nothing but SND.UNA */
 	uint32_t rcv_nxt, snd_una, snd_max;
 	uint8_t snd_wscale;
+	bool ts; /* timestamps negotiated: ACKs carry them, PAWS applies */
+	uint32_t ts_recent; /* TS.Recent, for XDP's PAWS check */
 };
 void tcb_fp_view(const struct tcb *t, struct tcb_fp_view *v);
 /*
  * @n ACKs XDP absorbed, the latest acknowledging @ack with window field
- * @wnd: applied now, as @n pure in-order ACKs evenly spaced up to @ack.
- * Stale news (not in (SND.UNA, SND.MAX]) is ignored.
+ * @wnd and (when timestamps are on) timestamp @ts_val/@ts_ecr: applied now,
+ * as @n pure in-order ACKs evenly spaced up to @ack. Stale news (not in
+ * (SND.UNA, SND.MAX]) is ignored.
  */
-void eng_fast_ack(struct tcb *t, uint32_t ack, uint16_t wnd, uint32_t n,
-		  uint64_t now);
+void eng_fast_ack(struct tcb *t, uint32_t ack, uint16_t wnd, uint32_t ts_val,
+		  uint32_t ts_ecr, uint32_t n, uint64_t now);
 
 /* Call @fn for every connection (listeners included), for xtcpctl conns. */
 void eng_foreach(struct engine *e, void (*fn)(void *arg, const struct tcb *t),

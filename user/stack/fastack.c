@@ -14,19 +14,22 @@ void tcb_fp_view(const struct tcb *t, struct tcb_fp_view *v)
 	v->snd_una = t->snd_una;
 	v->snd_max = t->snd_max;
 	v->snd_wscale = t->snd_wscale;
+	v->ts = t->opt_on & TO_TS;
+	v->ts_recent = t->ts_recent;
 	/*
 	 * A pure in-order ACK that only moves SND.UNA forward: nothing in it
 	 * can change state here. Recovery, a closed window (persist) or our
-	 * FIN in flight make ACKs matter at once, so those go to the engine.
+	 * FIN in flight make ACKs matter at once, so those go to the engine;
+	 * so does SACKed data above SND.UNA (RFC 6675 loss detection).
 	 */
 	v->eligible =
 		(t->state == TCPS_ESTABLISHED || t->state == TCPS_CLOSE_WAIT) &&
 		!(t->flags & (TF_IN_RECOVERY | TF_FIN_SENT)) && !t->dupacks &&
-		t->snd_wnd;
+		t->snd_wnd && sack_sb_empty(&t->sb);
 }
 
-void eng_fast_ack(struct tcb *t, uint32_t ack, uint16_t wnd, uint32_t n,
-		  uint64_t now)
+void eng_fast_ack(struct tcb *t, uint32_t ack, uint16_t wnd, uint32_t ts_val,
+		  uint32_t ts_ecr, uint32_t n, uint64_t now)
 {
 	uint32_t una = t->snd_una, span = ack - una;
 	struct pkt p;
@@ -51,6 +54,13 @@ void eng_fast_ack(struct tcb *t, uint32_t ack, uint16_t wnd, uint32_t n,
 	p.tcp.dport = t->lport;
 	p.tcp.flags = TH_ACK;
 	p.tcp.win = wnd;
+	/* With timestamps XDP absorbs only ACKs that carry one (and pass
+	 * PAWS): the engine takes TS.Recent and an RTT sample from it. */
+	if (t->opt_on & TO_TS) {
+		p.tcp.opts.present = TCP_OPT_TS;
+		p.tcp.opts.ts_val = ts_val;
+		p.tcp.opts.ts_ecr = ts_ecr;
+	}
 	/*
 	 * XDP kept only the latest of @n ACKs: give the engine @n evenly
 	 * spaced ones, so congestion control grows per ACK as it would have

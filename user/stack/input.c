@@ -40,12 +40,88 @@ static void sync_cc(struct tcb *t, uint64_t now)
 	t->cc.in_recovery = !!(t->flags & TF_IN_RECOVERY);
 }
 
-/* Options a SYN or SYN-ACK carries that shape the connection. */
-static void syn_options(struct tcb *t, const struct seg_ctx *s)
+/*
+ * Options a SYN or SYN-ACK carries that shape the connection. On an active
+ * open (@active) an option is on when our SYN offered it and the peer's
+ * SYN-ACK (or SYN, in a simultaneous open) has it; a listener's child
+ * answers what the peer's SYN offers, whatever our own offer would be
+ * (tcp(4P): window scale and timestamps are always answered; SACK unless
+ * tcp_sack_permitted is 0; ECN unless tcp_ecn_permitted is 0).
+ */
+static void syn_options(struct tcb *t, const struct seg_ctx *s, bool active)
 {
 	const struct tcp_opts *o = &s->p->tcp.opts;
+	const struct tunables *tun = &t->eng->tun;
+	uint8_t peer = 0, on;
 
+	if (o->present & TCP_OPT_WSCALE)
+		peer |= TO_WS;
+	if (o->present & TCP_OPT_TS)
+		peer |= TO_TS;
+	if (o->present & TCP_OPT_SACK_PERM)
+		peer |= TO_SACK;
+	/* RFC 3168 6.1.1: an ECN-setup SYN has ECE and CWR; an ECN-setup
+	 * SYN-ACK has ECE without CWR. */
+	if ((s->flags & TH_ACK) ?
+		    (s->flags & (TH_ECE | TH_CWR)) == TH_ECE :
+		    (s->flags & (TH_ECE | TH_CWR)) == (TH_ECE | TH_CWR))
+		peer |= TO_ECN;
+	if (active) {
+		on = t->opt_offer & peer;
+	} else {
+		on = peer & (TO_WS | TO_TS);
+		if (tun->tcp_sack_permitted)
+			on |= peer & TO_SACK;
+		if (tun->tcp_ecn_permitted)
+			on |= peer & TO_ECN;
+	}
+	t->opt_on = on;
+	/* RFC 7323 2.2: scaling needs both SYNs to carry the option; 2.3:
+	 * a shift above 14 is taken as 14. */
+	if (on & TO_WS) {
+		t->snd_wscale = o->wscale > 14 ? 14 : o->wscale;
+		t->rcv_wscale = tcp_wscale_for(t->rcvbuf_limit);
+	} else {
+		t->snd_wscale = t->rcv_wscale = 0;
+	}
+	if (on & TO_TS) {
+		t->ts_recent = o->ts_val;
+		t->ts_recent_age = s->now;
+	}
 	tcp_set_smss(t, (o->present & TCP_OPT_MSS) ? o->mss : 0);
+}
+
+/* RFC 2883: a duplicate of [start, end) arrived; report it once. */
+static void note_dsack(struct tcb *t, uint32_t start, uint32_t end)
+{
+	if (!(t->opt_on & TO_SACK) || !seq_lt(start, end))
+		return;
+	t->oflags |= OF_DSACK;
+	t->dsack_start = start;
+	t->dsack_end = end;
+	t->flags |= TF_ACKNOW;
+}
+
+/*
+ * RFC 7323 4.1 (RTTM): the echoed timestamp times the segment that drew
+ * this ACK, retransmitted or not (Karn's rule is not needed). False when
+ * there is no usable echo.
+ */
+static bool ts_rtt_sample(struct tcb *t, const struct seg_ctx *s)
+{
+	const struct tcp_opts *o = &s->p->tcp.opts;
+	uint32_t ms, us;
+
+	if (!(t->opt_on & TO_TS) || !(o->present & TCP_OPT_TS) || !o->ts_ecr)
+		return false;
+	ms = tcp_ts_now(t, s->now) - o->ts_ecr;
+	if ((int32_t)ms < 0 || ms > 3600 * 1000)
+		return false; /* not one of ours */
+	us = ms ? ms * 1000 : 1;
+	rtt_sample(&t->rtt, us);
+	if (t->cc.ops)
+		cc_on_rtt(&t->cc, us);
+	return true;
 }
 
 static void schedule_ack(struct tcb *t, bool now_please, uint64_t now)
@@ -119,7 +195,8 @@ static void listen_input(struct engine *e, struct tcb *l, struct seg_ctx *s)
 	t->state = TCPS_SYN_RECEIVED;
 	t->flags |= TF_PASSIVE;
 	t->listener = l;
-	syn_options(t, s);
+	t->ts_offset = eng_ts_offset(e, t);
+	syn_options(t, s, false);
 	conn_insert(e, t);
 	l->q0len++;
 	e->stats.tcpPassiveOpens++;
@@ -160,7 +237,7 @@ static void syn_sent_input(struct tcb *t, struct seg_ctx *s)
 	t->irs = s->seq;
 	t->rcv_nxt = s->seq + 1;
 	t->rcv_adv = t->rcv_nxt;
-	syn_options(t, s);
+	syn_options(t, s, true);
 	if (ack_ok) {
 		t->snd_una = s->ack;
 		if (seq_lt(t->snd_nxt, t->snd_una))
@@ -172,9 +249,10 @@ static void syn_sent_input(struct tcb *t, struct seg_ctx *s)
 		t->max_sndwnd = t->snd_wnd;
 		t->snd_wl1 = s->seq;
 		t->snd_wl2 = s->ack;
-		if ((t->flags & TF_RTT_TIMING) && t->rtt.backoff == 0) {
+		if ((t->flags & TF_RTT_TIMING) && t->rtt.backoff == 0)
 			rtt_sample(&t->rtt, (uint32_t)(s->now - t->rtt_start));
-		}
+		else
+			ts_rtt_sample(t, s);
 		t->flags &= ~TF_RTT_TIMING;
 		tcb_timer_clear(t, TT_REXMT);
 		tcb_established(t, s->now);
@@ -245,6 +323,7 @@ static bool seq_acceptable(struct tcb *t, struct seg_ctx *s)
 			s->seq++;
 			trim--;
 		}
+		note_dsack(t, s->seq, s->seq + (trim < s->len ? trim : s->len));
 		if (trim >= s->len) {
 			/* Only a FIN can remain, and it is then a duplicate
 			 * unless it sits exactly at rcv_nxt. */
@@ -337,6 +416,17 @@ static void text_and_fin(struct tcb *t, struct seg_ctx *s)
 			 * at once with a duplicate ACK. */
 			ack_now = true;
 			e->stats.ooo_segs_in++;
+			for (unsigned int i = 0; i < t->ooo.n; i++) {
+				uint32_t lo =
+					seq_max(s->seq, t->ooo.r[i].start);
+				uint32_t hi = seq_min(s->seq + s->len,
+						      t->ooo.r[i].end);
+
+				if (seq_lt(lo, hi)) {
+					note_dsack(t, lo, hi);
+					break;
+				}
+			}
 			if (off + s->len <= ring_free(&t->rcvbuf) &&
 			    ooo_add(&t->ooo, s->seq, s->seq + s->len) == 0) {
 				ring_write_at(&t->rcvbuf, off, s->data, s->len);
@@ -444,6 +534,108 @@ static void dupack(struct tcb *t, struct seg_ctx *s)
 }
 
 /*
+ * RFC 6675 Update(): record the SACK blocks of an ACK (RFC 2018) in the
+ * scoreboard. Returns true when they SACK octets not known before, which
+ * makes the ACK a "duplicate acknowledgment" in RFC 6675's sense (2: even
+ * if it carries data, changes the window or moves SND.UNA).
+ */
+static bool sack_update(struct tcb *t, const struct seg_ctx *s)
+{
+	const struct tcp_opts *o = &s->p->tcp.opts;
+	uint32_t top = t->snd_max, newly = 0;
+
+	if (!(t->opt_on & TO_SACK) || !(o->present & TCP_OPT_SACK))
+		return false;
+	/* Data only: the FIN is never SACKed, so it is always sent again. */
+	if (t->flags & TF_FIN_SENT)
+		top = tcb_fin_seq(t);
+	for (int i = 0; i < o->nsack && i < TCP_MAX_SACK; i++) {
+		uint32_t start = o->sack[i].start, end = o->sack[i].end;
+
+		t->eng->stats.sack_blocks_in++;
+		/* RFC 2883 4: a first block below the ACK, or within the
+		 * second, reports a duplicate (D-SACK): nothing to record
+		 * (undo of spurious retransmissions is not done). */
+		if (i == 0 &&
+		    (seq_leq(end, s->ack) ||
+		     (o->nsack > 1 && seq_geq(start, o->sack[1].start) &&
+		      seq_leq(end, o->sack[1].end)))) {
+			t->eng->stats.dsacks_in++;
+			continue;
+		}
+		/* Blocks outside what is outstanding are not ours. */
+		if (!seq_lt(start, end) || seq_gt(end, t->snd_max) ||
+		    seq_lt(start, t->snd_una - t->max_sndwnd))
+			continue;
+		start = seq_max(start, t->snd_una);
+		end = seq_min(end, top);
+		if (seq_lt(start, end))
+			newly += sack_sb_add(&t->sb, start, end);
+	}
+	return newly > 0;
+}
+
+/*
+ * RFC 6675 5: a duplicate acknowledgment with SACK. Recovery starts at the
+ * third, or as soon as IsLost(HighACK + 1) says the first segment is lost;
+ * RFC 6675 5.1: not before SND.UNA reached the RecoveryPoint of an RTO.
+ */
+static void sack_dupack(struct tcb *t, struct seg_ctx *s)
+{
+	struct engine *e = t->eng;
+	uint32_t end;
+
+	e->stats.dup_acks_in++;
+	if (t->flags & TF_IN_RECOVERY)
+		return; /* (B): output sends what pipe allows */
+	t->dupacks++;
+	if (t->dupacks < SACK_DUPTHRESH &&
+	    !sack_is_lost(&t->sb, t->snd_una, t->smss))
+		return; /* (3): limited transmit in output */
+	if (seq_lt(t->snd_una, t->recover) || !t->cc.ops)
+		return;
+	/* (4.1) RecoveryPoint = HighData; (4.2) ssthresh = cwnd =
+	 * FlightSize / 2, through the congestion control; no inflation:
+	 * pipe accounts for what left the network. */
+	t->recover = t->snd_max;
+	t->flags |= TF_IN_RECOVERY;
+	sync_cc(t, s->now);
+	cc_on_signal(&t->cc, CC_EV_DUPACK);
+	t->cc.cwnd = t->cc.ssthresh > t->smss ? t->cc.ssthresh : t->smss;
+	t->cc.in_recovery = true;
+	e->stats.fast_retransmits++;
+	e->stats.sack_recoveries++;
+	if (t->opt_on & TO_ECN)
+		t->oflags |= OF_CWR; /* RFC 3168 6.1.2: any reduction */
+	t->snd_nxt = t->snd_max;
+	/* (4.3) The first segment goes now, lost or not by IsLost(). */
+	t->high_rxt = t->snd_una;
+	end = sack_sb_next_sacked(&t->sb, t->snd_una, t->snd_max);
+	tcp_sack_rexmit(t, t->snd_una,
+			end - t->snd_una < t->smss ? end - t->snd_una : t->smss,
+			s->now);
+	/* (4.4, 4.5): the rest as pipe allows, in the output after this. */
+}
+
+/* RFC 3168 6.1.2: ECE, at most one reduction per window (cc.c), and CWR
+ * on the next new data after it. */
+static void ecn_echo(struct tcb *t, struct seg_ctx *s)
+{
+	bool was = t->cc.in_cwr;
+	uint32_t seq = t->cc.cwr_seq;
+
+	t->eng->stats.ecn_ece_in++;
+	if (!t->cc.ops)
+		return;
+	sync_cc(t, s->now);
+	cc_on_signal(&t->cc, CC_EV_ECN);
+	if (t->cc.in_cwr && (!was || t->cc.cwr_seq != seq)) {
+		t->oflags |= OF_CWR;
+		t->eng->stats.ecn_reductions++;
+	}
+}
+
+/*
  * Fifth check: the ACK field. Returns false when the segment was dropped
  * (or the tcb went away).
  */
@@ -451,6 +643,7 @@ static bool ack_process(struct tcb *t, struct seg_ctx *s)
 {
 	struct engine *e = t->eng;
 	uint32_t acked;
+	bool sack_new = false;
 
 	if (t->state == TCPS_SYN_RECEIVED) {
 		struct tcb *l = t->listener;
@@ -515,9 +708,12 @@ static bool ack_process(struct tcb *t, struct seg_ctx *s)
 		ring_consume(&t->sndbuf, data_acked);
 		t->bytes_acked += data_acked;
 
-		/* RFC 6298 5.3 with Karn: a sample only from a segment not
-		 * retransmitted. */
-		if ((t->flags & TF_RTT_TIMING) && seq_gt(s->ack, t->rtt_seq)) {
+		/* RFC 7323 4.1 with timestamps; else RFC 6298 5.3 with
+		 * Karn: a sample only from a segment not retransmitted. */
+		if (ts_rtt_sample(t, s)) {
+			t->flags &= ~TF_RTT_TIMING;
+		} else if ((t->flags & TF_RTT_TIMING) &&
+			   seq_gt(s->ack, t->rtt_seq)) {
 			uint32_t r = (uint32_t)(s->now - t->rtt_start);
 
 			rtt_sample(&t->rtt, r);
@@ -529,6 +725,10 @@ static bool ack_process(struct tcb *t, struct seg_ctx *s)
 			t->snd_nxt = t->snd_una;
 		t->rexmit_start = s->now;
 		t->flags &= ~TF_REXMIT_EPISODE;
+		if (t->opt_on & TO_SACK) {
+			sack_sb_advance(&t->sb, t->snd_una);
+			sack_new = sack_update(t, s);
+		}
 
 		sync_cc(t, s->now);
 		if (t->flags & TF_IN_RECOVERY) {
@@ -538,6 +738,11 @@ static bool ack_process(struct tcb *t, struct seg_ctx *s)
 				t->cc.in_recovery = false;
 				cc_on_exit_recovery(&t->cc);
 				t->dupacks = 0;
+			} else if (t->opt_on & TO_SACK) {
+				/* RFC 6675 5 (B): the scoreboard is updated,
+				 * output sends what pipe allows; RFC 6298
+				 * 5.3: the timer restarts. */
+				tcp_arm_rexmt(t, s->now);
 			} else {
 				/* Partial ACK (step 5): the next hole goes now,
 				 * and the RTO restarts. */
@@ -559,6 +764,10 @@ static bool ack_process(struct tcb *t, struct seg_ctx *s)
 			 * space (RFC 1982) and fast retransmit stops. */
 			if (seq_lt(t->recover, t->snd_una))
 				t->recover = t->snd_una - 1;
+			/* RFC 6675 5: DupAcks restarts at a cumulative ACK,
+			 * which counts as a duplicate if it SACKs more. */
+			if (sack_new)
+				sack_dupack(t, s);
 		}
 
 		/* RFC 6298 5.2/5.3: stop the timer when all is acknowledged,
@@ -592,15 +801,27 @@ static bool ack_process(struct tcb *t, struct seg_ctx *s)
 				break;
 			}
 		}
+	} else if ((t->opt_on & TO_SACK) && sack_update(t, s)) {
+		/* RFC 6675 2: new SACK information makes it a duplicate. */
+		if (s->ack == t->snd_una && t->snd_max != t->snd_una)
+			sack_dupack(t, s);
 	} else if (s->ack == t->snd_una && s->p->payload_len == 0 &&
 		   !(s->p->tcp.flags & (TH_SYN | TH_FIN)) &&
 		   t->snd_max != t->snd_una &&
 		   (uint32_t)s->wnd << t->snd_wscale == t->snd_wnd) {
 		/* RFC 5681 2: the definition of a duplicate ACK, on the
 		 * segment as it came: data or a FIN trimmed away (a probe
-		 * of our zero window, a partial duplicate) still counts. */
-		dupack(t, s);
+		 * of our zero window, a partial duplicate) still counts.
+		 * With SACK, one without SACK blocks (a D-SACK only is no
+		 * news) still counts, for a peer that sends none. */
+		if (!(t->opt_on & TO_SACK))
+			dupack(t, s);
+		else if (!(s->p->tcp.opts.present & TCP_OPT_SACK))
+			sack_dupack(t, s);
 	}
+
+	if ((t->opt_on & TO_ECN) && (s->flags & TH_ECE))
+		ecn_echo(t, s);
 
 	/* Window update (RFC 9293 3.10.7.4, SND.WL1/SND.WL2 rule). */
 	if (seq_lt(t->snd_wl1, s->seq) ||
@@ -669,8 +890,33 @@ static void synchronized_input(struct tcb *t, struct seg_ctx *s)
 	/* Trimming may cut a SYN below RCV.NXT off; it still counts. */
 	syn = s->flags & TH_SYN;
 
+	/* Timestamps, once negotiated (RFC 7323 3.2): a segment without one
+	 * is dropped silently (tcp(4P)), a RST excepted; PAWS (5.3 R1): an
+	 * older TSval than TS.Recent is a segment from the past, dropped
+	 * and answered with an ACK, unless TS.Recent is from before an idle
+	 * time of 24 days, when it no longer counts (5.5). */
+	if ((t->opt_on & TO_TS) && !(s->flags & TH_RST)) {
+		const struct tcp_opts *o = &s->p->tcp.opts;
+
+		if (!(o->present & TCP_OPT_TS)) {
+			e->stats.ts_missing_drops++;
+			goto drop;
+		}
+		if (seq_lt(o->ts_val, t->ts_recent)) {
+			if (s->now - t->ts_recent_age <= TS_RECENT_IDLE_US) {
+				e->stats.paws_drops++;
+				goto drop_after_ack;
+			}
+			t->ts_recent = o->ts_val;
+			t->ts_recent_age = s->now;
+		}
+	}
+
 	/* First: sequence number. */
 	if (!seq_acceptable(t, s)) {
+		/* RFC 2883: data wholly below RCV.NXT is a duplicate. */
+		if (s->len && seq_leq(s->seq + s->len, t->rcv_nxt))
+			note_dsack(t, s->seq, s->seq + s->len);
 		/* TIME-WAIT: a retransmitted FIN restarts 2MSL (3.10.7.4). */
 		if (t->state == TCPS_TIME_WAIT && (s->flags & TH_FIN) &&
 		    !(s->flags & TH_RST) && s->seq + s->len + 1 == t->rcv_nxt)
@@ -682,6 +928,27 @@ static void synchronized_input(struct tcb *t, struct seg_ctx *s)
 		if (!(s->flags & TH_RST))
 			goto drop_after_ack;
 		goto drop;
+	}
+
+	/* RFC 7323 4.3 (R3): the TSval to echo is that of the segment
+	 * at the left edge, the one our next ACK acknowledges. */
+	if ((t->opt_on & TO_TS) && (s->p->tcp.opts.present & TCP_OPT_TS) &&
+	    seq_leq(orig_seq, t->last_ack_sent) &&
+	    !seq_lt(s->p->tcp.opts.ts_val, t->ts_recent)) {
+		t->ts_recent = s->p->tcp.opts.ts_val;
+		t->ts_recent_age = s->now;
+	}
+	/* RFC 3168 6.1.3: CWR ends our echo; a CE-marked data segment
+	 * starts it (at once, so the sender hears of it within an RTT). */
+	if ((t->opt_on & TO_ECN) && !(s->flags & TH_RST)) {
+		if (s->flags & TH_CWR)
+			t->oflags &= (uint8_t)~OF_ECE;
+		if (s->p->payload_len && (s->p->ip.tos & 3) == IP_ECN_CE) {
+			e->stats.ecn_ce_in++;
+			if (!(t->oflags & OF_ECE))
+				t->flags |= TF_ACKNOW;
+			t->oflags |= OF_ECE;
+		}
 	}
 
 	/* Second: RST (RFC 5961 3.2). */

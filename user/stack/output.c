@@ -10,6 +10,7 @@
 #include <string.h>
 
 #define MSS_MIN 64
+#define TS_OPT_LEN 12 /* NOP, NOP, kind 8, length 10 (RFC 7323 App. A) */
 
 static bool is_v4(const struct tcb *t)
 {
@@ -36,15 +37,118 @@ void tcp_set_smss(struct tcb *t, uint32_t peer_mss)
 				      e->tun.tcp_mss_def_ipv6;
 	/* Send no more than the peer takes nor than our own path carries. */
 	t->smss = peer_mss < t->rmss ? peer_mss : t->rmss;
+	/* RFC 6691 / RFC 7323 3.2: the MSS excludes options, and every
+	 * segment will carry a timestamp. */
+	if (t->opt_on & TO_TS)
+		t->smss -= TS_OPT_LEN;
 	if (t->smss < MSS_MIN)
 		t->smss = MSS_MIN;
 }
 
-void tcp_build_syn_opts(const struct tcb *t, struct tcp_opts *o)
+uint8_t tcp_wscale_for(uint32_t buf)
 {
+	uint8_t s = 0;
+
+	/* RFC 7323 2.3: the shift is at most 14. */
+	while (s < 14 && ((uint32_t)65535 << s) < buf)
+		s++;
+	return s;
+}
+
+/*
+ * What our SYN offers (tcp(4P) "Additional Configuration"): window scale
+ * with tcp_wscale_always, or when the application asked for a buffer above
+ * 64K before connect (sock_opts.buf_big, set by the socket layer);
+ * timestamps with tcp_tstamp_always, or with window scale when
+ * tcp_tstamp_if_wscale; SACK-permitted when tcp_sack_permitted is 2; an
+ * ECN-setup SYN (RFC 3168 6.1.1) when tcp_ecn_permitted is 2.
+ */
+void tcp_choose_offer(struct tcb *t)
+{
+	const struct tunables *tun = &t->eng->tun;
+	bool ws = tun->tcp_wscale_always || t->opts.buf_big;
+
+	t->opt_offer = 0;
+	if (ws)
+		t->opt_offer |= TO_WS;
+	if (tun->tcp_tstamp_always || (ws && tun->tcp_tstamp_if_wscale))
+		t->opt_offer |= TO_TS;
+	if (tun->tcp_sack_permitted == 2)
+		t->opt_offer |= TO_SACK;
+	if (tun->tcp_ecn_permitted == 2)
+		t->opt_offer |= TO_ECN;
+}
+
+/*
+ * The options of our SYN (what we offer) or SYN-ACK (what we answer: the
+ * options negotiated). RFC 7323 3.2: TSecr is 0 in a SYN, TS.Recent (the
+ * peer's SYN's TSval) in a SYN-ACK.
+ */
+void tcp_build_syn_opts(const struct tcb *t, struct tcp_opts *o, uint64_t now)
+{
+	uint8_t set = t->state == TCPS_SYN_SENT ? t->opt_offer : t->opt_on;
+
 	memset(o, 0, sizeof(*o));
 	o->present = TCP_OPT_MSS;
 	o->mss = (uint16_t)t->rmss;
+	if (set & TO_WS) {
+		o->present |= TCP_OPT_WSCALE;
+		o->wscale = t->state == TCPS_SYN_SENT ?
+				    tcp_wscale_for(t->rcvbuf_limit) :
+				    t->rcv_wscale;
+	}
+	if (set & TO_SACK)
+		o->present |= TCP_OPT_SACK_PERM;
+	if (set & TO_TS) {
+		o->present |= TCP_OPT_TS;
+		o->ts_val = tcp_ts_now(t, now);
+		o->ts_ecr = t->state == TCPS_SYN_SENT ? 0 : t->ts_recent;
+	}
+}
+
+/* Bytes the SACK option of our next segment takes (RFC 2018 3). */
+static uint32_t sack_optlen(const struct tcb *t)
+{
+	uint32_t n, max = (t->opt_on & TO_TS) ? 3 : 4;
+
+	if (!(t->opt_on & TO_SACK))
+		return 0;
+	n = t->ooo.n + !!(t->oflags & OF_DSACK);
+	if (n > max)
+		n = max;
+	return n ? 4 + 8 * n : 0;
+}
+
+/*
+ * Options of a segment after the SYN: the timestamp on every one once
+ * negotiated (RFC 7323 3.2, RST included as it SHOULD), and SACK blocks
+ * while out-of-order data is held (RFC 2018 4): a D-SACK block first
+ * (RFC 2883 4), then the block of the latest segment, then the others.
+ */
+static void build_opts(struct tcb *t, struct tcp_opts *o, uint8_t flags,
+		       uint64_t now)
+{
+	if (t->opt_on & TO_TS) {
+		o->present |= TCP_OPT_TS;
+		o->ts_val = tcp_ts_now(t, now);
+		o->ts_ecr = t->ts_recent;
+	}
+	if ((t->opt_on & TO_SACK) && !(flags & TH_RST)) {
+		int max = (t->opt_on & TO_TS) ? 3 : 4, n = 0;
+
+		if (t->oflags & OF_DSACK) {
+			o->sack[0].start = t->dsack_start;
+			o->sack[0].end = t->dsack_end;
+			n = 1;
+			t->oflags &= (uint8_t)~OF_DSACK;
+			t->eng->stats.dsacks_out++;
+		}
+		n += ooo_sack_blocks(&t->ooo, o->sack + n, max - n);
+		if (n) {
+			o->present |= TCP_OPT_SACK;
+			o->nsack = (uint8_t)n;
+		}
+	}
 }
 
 /*
@@ -85,12 +189,33 @@ static void xmit(struct tcb *t, uint8_t flags, uint32_t seq, uint32_t off,
 	so.th.sport = t->lport;
 	so.th.dport = t->fport;
 	so.th.seq = seq;
-	so.th.flags = flags;
 	so.tcb = t;
-	if (flags & TH_ACK)
+	if (t->opt_on & TO_ECN) {
+		bool new_data = len && seq == t->snd_max &&
+				!((t->flags & TF_FORCE_DATA) && !t->snd_wnd);
+
+		/* RFC 3168 6.1.3: ECE on our ACKs until the peer's CWR. */
+		if ((t->oflags & OF_ECE) && (flags & TH_ACK) &&
+		    !(flags & (TH_SYN | TH_RST)))
+			flags |= TH_ECE;
+		/* 6.1.2: CWR on the first new data after a reduction; 6.1.1
+		 * and 6.1.5: ECT only on new data, never on SYNs, pure ACKs,
+		 * window probes or retransmissions. */
+		if (new_data) {
+			so.tos |= IP_ECN_ECT0;
+			if (t->oflags & OF_CWR) {
+				flags |= TH_CWR;
+				t->oflags &= (uint8_t)~OF_CWR;
+			}
+		}
+	}
+	so.th.flags = flags;
+	if (flags & TH_ACK) {
 		so.th.ack = t->rcv_nxt;
+		t->last_ack_sent = t->rcv_nxt; /* RFC 7323 4.3 */
+	}
 	if (flags & TH_SYN) {
-		tcp_build_syn_opts(t, &so.th.opts);
+		tcp_build_syn_opts(t, &so.th.opts, now);
 		/* RFC 7323 2.2: the window of a SYN is not scaled. */
 		wnd = tcp_rcv_window(t);
 		so.th.win = (uint16_t)(wnd > 65535 ? 65535 : wnd);
@@ -100,6 +225,7 @@ static void xmit(struct tcb *t, uint8_t flags, uint32_t seq, uint32_t off,
 					       65535 :
 					       wnd >> t->rcv_wscale);
 		wnd = (uint32_t)so.th.win << t->rcv_wscale;
+		build_opts(t, &so.th.opts, flags, now);
 	}
 	if (!(flags & TH_RST) && seq_gt(t->rcv_nxt + wnd, t->rcv_adv))
 		t->rcv_adv = t->rcv_nxt + wnd;
@@ -148,6 +274,12 @@ static void send_syn(struct tcb *t, uint64_t now)
 
 	if (t->state == TCPS_SYN_RECEIVED)
 		flags |= TH_ACK;
+	/* RFC 3168 6.1.1: an ECN-setup SYN has ECE and CWR, an ECN-setup
+	 * SYN-ACK ECE alone. */
+	if (t->state == TCPS_SYN_SENT && (t->opt_offer & TO_ECN))
+		flags |= TH_ECE | TH_CWR;
+	else if (t->state == TCPS_SYN_RECEIVED && (t->opt_on & TO_ECN))
+		flags |= TH_ECE;
 	if (t->snd_max == t->iss && !(t->flags & TF_RTT_TIMING)) {
 		t->flags |= TF_RTT_TIMING;
 		t->rtt_seq = t->iss;
@@ -176,10 +308,10 @@ static void send_syn(struct tcb *t, uint64_t now)
  * the buffer and Nagle allows it (nothing in flight, or TCP_NODELAY), or it
  * is at least half the largest window the peer offered.
  */
-static bool worth_sending(const struct tcb *t, uint32_t len, uint32_t unsent,
-			  bool retransmit)
+static bool worth_sending(const struct tcb *t, uint32_t len, uint32_t mss,
+			  uint32_t unsent, bool retransmit)
 {
-	if (len >= t->smss || retransmit)
+	if (len >= mss || retransmit)
 		return true;
 	if (t->opts.cork)
 		return false;
@@ -232,12 +364,47 @@ void tcp_output(struct tcb *t, uint64_t now)
 		bool retransmit = seq_lt(t->snd_nxt, t->snd_max);
 		bool fin_due, fin;
 		uint8_t flags = TH_ACK;
+		/* Room for the SACK blocks this segment will carry. */
+		uint32_t mss = t->smss - sack_optlen(t);
+		bool sack_rec = tcb_sack_recovery(t);
+		uint32_t cwnd_room = 0, rseq, rlen;
 
 		if (seq_lt(t->snd_nxt, seq0)) {
 			/* Our SYN went unacknowledged into synchronized state:
 			 * cannot happen, the ACK that got us here covered it. */
 			assert(0);
 			return;
+		}
+		if (sack_rec) {
+			uint32_t pipe = sack_pipe(&t->sb, t->snd_una,
+						  t->snd_max, t->high_rxt,
+						  t->smss);
+
+			/* RFC 6675 5 (C): send while cwnd - pipe >= 1 SMSS,
+			 * what NextSeg() rule (1) finds lost first. */
+			if (pipe + t->smss > cwnd)
+				break;
+			if (sack_next_seg(&t->sb, t->snd_una, t->snd_max,
+					  t->high_rxt, mss, false, &rseq,
+					  &rlen)) {
+				tcp_sack_rexmit(t, rseq, rlen, now);
+				sent_any = true;
+				continue;
+			}
+			cwnd_room = cwnd - pipe;
+		} else if (retransmit && !sack_sb_empty(&t->sb)) {
+			/* Going back after a timeout: what the peer SACKed
+			 * since (RFC 6675 5.1) need not go again. */
+			uint32_t end;
+
+			if (sack_sb_sacked(&t->sb, t->snd_nxt, &end)) {
+				t->snd_nxt = seq_min(end, t->snd_max);
+				continue;
+			}
+			end = sack_sb_next_sacked(&t->sb, t->snd_nxt,
+						  t->snd_max);
+			if (end - t->snd_nxt < unsent)
+				unsent = end - t->snd_nxt;
 		}
 		/* RFC 3042: the first two duplicate ACKs each allow one new
 		 * segment beyond cwnd. */
@@ -246,6 +413,14 @@ void tcp_output(struct tcb *t, uint64_t now)
 			cwnd += t->dupacks * t->smss;
 		wnd = t->snd_wnd < cwnd ? t->snd_wnd : cwnd;
 		avail = wnd > inflight ? wnd - inflight : 0;
+		if (sack_rec) {
+			/* Rule (2): new data, as pipe and the peer's window
+			 * allow. */
+			avail = t->snd_wnd > inflight ? t->snd_wnd - inflight :
+							0;
+			if (avail > cwnd_room)
+				avail = cwnd_room;
+		}
 		len = unsent < avail ? unsent : avail;
 		if (force && unsent) {
 			/* One segment regardless of the windows: a
@@ -270,10 +445,11 @@ void tcp_output(struct tcb *t, uint64_t now)
 					     1;
 			}
 		}
-		if (len > t->smss)
-			len = t->smss;
+		if (len > mss)
+			len = mss;
 
-		if (len && !worth_sending(t, len, unsent, retransmit || force))
+		if (len &&
+		    !worth_sending(t, len, mss, unsent, retransmit || force))
 			len = 0;
 		/* The FIN rides on the segment that ends the data, until it
 		 * is acknowledged (RFC 9293 3.10.4). */
@@ -283,8 +459,19 @@ void tcp_output(struct tcb *t, uint64_t now)
 			   t->state == TCPS_LAST_ACK);
 		fin = fin_due && off + len == used &&
 		      !seq_gt(t->snd_una, tcb_fin_seq(t));
-		if (!len && !fin)
+		if (!len && !fin) {
+			/* Rule (3): no new data to send, so an unSACKed
+			 * segment not yet deemed lost. */
+			if (sack_rec &&
+			    sack_next_seg(&t->sb, t->snd_una, t->snd_max,
+					  t->high_rxt, mss, true, &rseq,
+					  &rlen)) {
+				tcp_sack_rexmit(t, rseq, rlen, now);
+				sent_any = true;
+				continue;
+			}
 			break;
+		}
 
 		if (fin)
 			flags |= TH_FIN;
@@ -337,6 +524,53 @@ void tcp_output(struct tcb *t, uint64_t now)
 	    t->deadline[TT_REXMT] == TT_OFF &&
 	    t->deadline[TT_PERSIST] == TT_OFF)
 		tcb_timer_set(t, TT_PERSIST, now + rtt_rto(&t->rtt));
+}
+
+/*
+ * RFC 6675 5 (C.1, C.2): retransmit [@seq, @seq + @len) of the send buffer
+ * (the FIN with it, if outstanding there) and move HighRxt past it.
+ */
+void tcp_sack_rexmit(struct tcb *t, uint32_t seq, uint32_t len, uint64_t now)
+{
+	uint32_t seq0 = tcb_data_seq0(t), used = ring_used(&t->sndbuf);
+	uint32_t off = seq - seq0;
+	uint32_t mss = t->smss - sack_optlen(t);
+	uint8_t flags = TH_ACK;
+	bool fin = false;
+
+	if (len > mss)
+		len = mss;
+	t->high_rxt = seq + len;
+	if (seq_lt(seq, seq0))
+		return;
+	if (off >= used) {
+		if (!(t->flags & TF_FIN_SENT) || off != used)
+			return;
+		len = 0;
+		fin = true;
+	} else {
+		if (len > used - off)
+			len = used - off;
+		if (off + len == used) {
+			flags |= TH_PSH;
+			fin = t->flags & TF_FIN_SENT;
+		}
+	}
+	if (fin) {
+		flags |= TH_FIN;
+		t->high_rxt = seq + len + 1;
+	}
+	t->eng->stats.tcpRetransSegs++;
+	t->eng->stats.bytes_retrans += len;
+	t->total_retrans++;
+	/* Karn: the timed segment went again. */
+	if ((t->flags & TF_RTT_TIMING) && seq_leq(seq, t->rtt_seq))
+		t->flags &= ~TF_RTT_TIMING;
+	xmit(t, flags, seq, off, len, now);
+	if (t->deadline[TT_REXMT] == TT_OFF) {
+		t->rexmit_start = now;
+		tcp_arm_rexmt(t, now);
+	}
 }
 
 void tcp_send_ack(struct tcb *t, uint64_t now)

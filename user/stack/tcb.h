@@ -16,6 +16,7 @@
 #include "stack/ooo.h"
 #include "stack/ring.h"
 #include "stack/rtt.h"
+#include "stack/sack.h"
 #include "stack/seq.h"
 #include "stack/timer_heap.h"
 
@@ -48,6 +49,20 @@ enum tcb_timer {
 	(1u << 12) /* the persist timer allows one byte past the window */
 #define TF_REXMIT_EPISODE \
 	(1u << 13) /* at least one RTO fired since the last advance */
+
+/* Options of the SYN exchange (opt_offer: our SYN's; opt_on: in effect). */
+#define TO_WS (1u << 0) /* RFC 7323 window scale */
+#define TO_TS (1u << 1) /* RFC 7323 timestamps (and PAWS) */
+#define TO_SACK (1u << 2) /* RFC 2018 SACK */
+#define TO_ECN (1u << 3) /* RFC 3168 ECN */
+
+/* Option state (t->oflags), apart from flags so the two never collide. */
+#define OF_DSACK (1u << 0) /* a D-SACK block is due (RFC 2883) */
+#define OF_ECE (1u << 1) /* CE seen: set ECE until CWR (RFC 3168 6.1.3) */
+#define OF_CWR (1u << 2) /* cwnd reduced: CWR on new data (RFC 3168 6.1.2) */
+
+/* RFC 7323 5.5: TS.Recent is not trusted after 24 days idle. */
+#define TS_RECENT_IDLE_US (24ull * 86400 * 1000000)
 
 struct tcb {
 	struct engine *eng;
@@ -88,8 +103,19 @@ struct tcb {
 	uint32_t rtt_seq;
 	uint64_t rtt_start;
 	uint32_t dupacks;
-	uint32_t recover; /* RFC 6582 "recover" */
+	uint32_t recover; /* RFC 6582 "recover", RFC 6675 RecoveryPoint */
 	struct cc_conn cc;
+
+	/* Negotiated options (RFC 7323, 2018, 3168). */
+	uint8_t opt_offer, opt_on; /* TO_* */
+	uint8_t oflags; /* OF_* */
+	uint32_t ts_offset; /* RFC 7323 5.4: added to the ms clock */
+	uint32_t ts_recent; /* TS.Recent (RFC 7323 4.3) */
+	uint64_t ts_recent_age; /* when TS.Recent was set */
+	uint32_t last_ack_sent; /* Last.ACK.sent (RFC 7323 4.3) */
+	uint32_t dsack_start, dsack_end; /* with OF_DSACK */
+	struct sack_sb sb; /* the SACK scoreboard (RFC 6675) */
+	uint32_t high_rxt; /* RFC 6675 HighRxt + 1 */
 
 	struct sock_opts opts;
 	int so_error;
@@ -156,6 +182,8 @@ struct tcb *conn_lookup(struct engine *e, const struct ip_addr *laddr,
 struct tcb *listen_lookup(struct engine *e, const struct ip_addr *laddr,
 			  uint16_t lport);
 uint64_t eng_rand(struct engine *e);
+/* RFC 7323 5.4: a connection's timestamp offset, keyed by its 4-tuple. */
+uint32_t eng_ts_offset(const struct engine *e, const struct tcb *t);
 bool eng_rate_ok(uint64_t *start, uint32_t *count, uint32_t limit,
 		 uint64_t now);
 
@@ -172,11 +200,29 @@ void tcp_send_rst(struct tcb *t, uint64_t now);
 uint32_t tcp_rcv_window(const struct tcb *t);
 /* The send MSS from the peer's option (0 = absent) and our limits. */
 void tcp_set_smss(struct tcb *t, uint32_t peer_mss);
-void tcp_build_syn_opts(const struct tcb *t, struct tcp_opts *o);
+void tcp_build_syn_opts(const struct tcb *t, struct tcp_opts *o, uint64_t now);
+/* What our SYN offers on an active open (tunables, tcp(4P)). */
+void tcp_choose_offer(struct tcb *t);
+/* RFC 7323 2.3: the smallest shift that lets the window cover @buf. */
+uint8_t tcp_wscale_for(uint32_t buf);
+/* Retransmit @len octets at @seq (SACK recovery, RFC 6675). */
+void tcp_sack_rexmit(struct tcb *t, uint32_t seq, uint32_t len, uint64_t now);
 
 /* timer.c */
 void tcb_timers_fire(struct tcb *t, uint64_t now);
 void tcp_arm_rexmt(struct tcb *t, uint64_t now);
+
+/* RFC 7323 5.4: TSval, a millisecond clock with a per-connection offset. */
+static inline uint32_t tcp_ts_now(const struct tcb *t, uint64_t now)
+{
+	return (uint32_t)(now / 1000) + t->ts_offset;
+}
+
+/* In RFC 6675 loss recovery (SACK negotiated). */
+static inline bool tcb_sack_recovery(const struct tcb *t)
+{
+	return (t->opt_on & TO_SACK) && (t->flags & TF_IN_RECOVERY);
+}
 
 static inline uint32_t tcb_snd_outstanding(const struct tcb *t)
 {

@@ -46,6 +46,14 @@ static bool rexmt_fire(struct tcb *t, uint64_t now)
 	t->recover = t->snd_max;
 	t->flags &= ~TF_IN_RECOVERY;
 	t->dupacks = 0;
+	/* RFC 6675 5.1: the RTO ends SACK recovery; the scoreboard is
+	 * cleared (the receiver may have reneged, RFC 2018 8), and what is
+	 * SACKed after the timeout is left out as the go-back proceeds. */
+	sack_sb_init(&t->sb);
+	t->high_rxt = t->snd_una;
+	/* RFC 3168 6.1.2: CWR follows any reduction, a timeout's too. */
+	if (!syn && (t->opt_on & TO_ECN))
+		t->oflags |= OF_CWR;
 	/* Go back: resend from the first unacknowledged byte. */
 	t->snd_nxt = syn ? t->iss : t->snd_una;
 	tcp_arm_rexmt(t, now);
