@@ -60,6 +60,18 @@ XDP_LIBS    := $(shell pkg-config --libs libxdp libbpf 2>/dev/null || echo -lxdp
 NSPROG_SRCS := $(sort $(wildcard tests/ns/*.c))
 NSPROG_BINS := $(NSPROG_SRCS:tests/ns/%.c=$(BUILD)/tests/ns/%)
 
+# libxtcp (user/lib), the applications' side of the socket API: a shared
+# and a static library from the same position-independent objects, and a
+# pkg-config file. examples/*.c are the man page's examples over it.
+LIB_SRCS    := $(sort $(wildcard user/lib/*.c))
+LIB_OBJS    := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+LIB_SO      := $(BUILD)/libxtcp.so
+LIB_A       := $(BUILD)/libxtcp.a
+LIB_PC      := $(BUILD)/xtcp.pc
+EXAMPLE_SRCS := $(sort $(wildcard examples/*.c))
+EXAMPLE_BINS := $(EXAMPLE_SRCS:examples/%.c=$(BUILD)/xtcp-example-%)
+PREFIX      ?= /usr/local
+
 BPF_SRCS    := $(sort $(wildcard bpf/*.bpf.c))
 BPF_OBJS    := $(BPF_SRCS:bpf/%.bpf.c=$(BUILD)/bpf/%.bpf.o)
 BPF_SKELS   := $(BPF_SRCS:bpf/%.bpf.c=$(BUILD)/bpf/%.skel.h)
@@ -95,7 +107,7 @@ PROGS += $(TOOL_NAMES:%=$(BUILD)/%) $(BUILD)/xtcpd
 .PRECIOUS: $(BUILD)/%.o $(BUILD)/bpf/%.bpf.o $(BUILD)/bpf/%.skel.h
 
 all: $(DEPS_STAMP) $(ENGINE_LIB) $(DAEMON_LIB) $(BPF_OBJS) $(PROGS) $(UNIT_BINS) $(BPFT_BINS) \
-	$(IO_LIB) $(NSPROG_BINS)
+	$(IO_LIB) $(NSPROG_BINS) $(LIB_SO) $(LIB_A) $(LIB_PC) $(EXAMPLE_BINS)
 
 deps: $(DEPS_STAMP)
 $(DEPS_STAMP): tools/install-deps.sh
@@ -142,9 +154,33 @@ $(BUILD)/xtcpd: $(BUILD)/user/daemon/main.o $(DAEMON_LIB) $(IO_LIB) $(ENGINE_LIB
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(DAEMON_LIBS) $(XDP_LIBS) $(CRYPTO_LIBS)
 
-$(BUILD)/tests/ns/%: $(BUILD)/tests/ns/%.o $(DAEMON_LIB) $(IO_LIB) $(ENGINE_LIB)
+$(BUILD)/tests/ns/%: $(BUILD)/tests/ns/%.o $(DAEMON_LIB) $(IO_LIB) $(ENGINE_LIB) $(LIB_A)
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(DAEMON_LIBS) $(XDP_LIBS) $(CRYPTO_LIBS)
+	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(DAEMON_LIBS) $(XDP_LIBS) $(CRYPTO_LIBS) -lpthread
+
+$(LIB_OBJS): CFLAGS += -fPIC
+
+$(LIB_SO): $(LIB_OBJS)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -shared -Wl,-soname,libxtcp.so $^ -o $@ -lpthread
+
+$(LIB_A): $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(LIB_PC): Makefile
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$${prefix}/lib' \
+		'includedir=$${prefix}/include' '' 'Name: xtcp' \
+		'Description: POSIX sockets over the xtcp TCP/IP stack (xtcpd)' \
+		'Version: 0.1' 'Libs: -L$${libdir} -lxtcp' \
+		'Libs.private: -lpthread' 'Cflags: -I$${includedir}' >$@
+
+# The examples link libxtcp statically: they run from the build tree.
+$(BUILD)/xtcp-example-%: $(BUILD)/examples/%.o $(LIB_A)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ -o $@ -lpthread
 
 $(BUILD)/xtcp-sim: $(SIM_SRCS:%.c=$(BUILD)/%.o) $(ENGINE_LIB)
 	$(call msg,LD,$@)

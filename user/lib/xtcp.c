@@ -1,0 +1,1362 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * libxtcp: POSIX sockets over xtcpd (include/xtcp/xtcp.h is the API,
+ * include/xtcp/ipc.h the contract with the daemon).
+ *
+ * Control goes over one SOCK_SEQPACKET connection per process, one request
+ * at a time under a lock; data goes through the rings in the shared region
+ * without a system call while both sides are busy. A socket's descriptor
+ * is its eventfd: the daemon writes it when the socket changes and the
+ * application said (slot want) that it is about to sleep.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "xtcp/ipc.h"
+#include "xtcp/xtcp.h"
+
+#define TAB_PAGES 1024
+#define TAB_PAGE 1024 /* descriptors up to TAB_PAGES * TAB_PAGE */
+#define WAIT_SLICE_MS 250
+
+struct xsock {
+	int fd; /* the eventfd */
+	uint32_t idx, gen;
+	int domain;
+	struct xtcp_shm_slot *sl;
+	uint8_t *rx, *tx;
+	uint32_t rx_size, tx_size, tx_cap;
+	bool rings;
+	bool nonblock;
+	bool linger_on;
+	int linger_s;
+	int owner; /* F_SETOWN */
+	pthread_mutex_t rlock, wlock;
+};
+
+static struct {
+	pthread_mutex_t lock; /* the control channel and session set-up */
+	int ctl;
+	bool dead;
+	uint32_t seq;
+	uint8_t *base;
+	uint64_t size;
+	struct xtcp_shm_hdr *hdr;
+	struct xtcp_shm_slot *slots;
+	uint32_t nslots;
+	int doorbell;
+} G = { .lock = PTHREAD_MUTEX_INITIALIZER, .ctl = -1, .doorbell = -1 };
+
+static struct xsock **tab[TAB_PAGES];
+
+static struct xsock *lookup(int fd)
+{
+	struct xsock **page;
+
+	if (fd < 0 || fd >= TAB_PAGES * TAB_PAGE)
+		return NULL;
+	page = __atomic_load_n(&tab[fd / TAB_PAGE], __ATOMIC_ACQUIRE);
+	if (!page)
+		return NULL;
+	return __atomic_load_n(&page[fd % TAB_PAGE], __ATOMIC_ACQUIRE);
+}
+
+/* Under G.lock. */
+static int tab_set(int fd, struct xsock *xs)
+{
+	struct xsock **page;
+
+	if (fd < 0 || fd >= TAB_PAGES * TAB_PAGE)
+		return -EMFILE;
+	page = tab[fd / TAB_PAGE];
+	if (!page) {
+		page = calloc(TAB_PAGE, sizeof(*page));
+		if (!page)
+			return -ENOBUFS;
+		__atomic_store_n(&tab[fd / TAB_PAGE], page, __ATOMIC_RELEASE);
+	}
+	__atomic_store_n(&page[fd % TAB_PAGE], xs, __ATOMIC_RELEASE);
+	return 0;
+}
+
+int xtcp_is_socket(int fd)
+{
+	return lookup(fd) != NULL;
+}
+
+static int fail(int err)
+{
+	errno = err < 0 ? -err : err;
+	return -1;
+}
+
+static uint32_t load_acq(const uint32_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+
+static void store_rel(uint32_t *p, uint32_t v)
+{
+	__atomic_store_n(p, v, __ATOMIC_RELEASE);
+}
+
+static bool dead(void)
+{
+	return __atomic_load_n(&G.dead, __ATOMIC_ACQUIRE);
+}
+
+static void set_dead(void)
+{
+	__atomic_store_n(&G.dead, true, __ATOMIC_RELEASE);
+}
+
+/* --- the control channel --------------------------------------------- */
+
+/* One request and its reply, under G.lock; fds received into @fds. */
+static int call_locked(struct xtcp_ipc_req *q, struct xtcp_ipc_rep *r, int *fds,
+		       unsigned maxfds, unsigned *nfds)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * 4)];
+		struct cmsghdr align;
+	} cm;
+	struct iovec iov = { .iov_base = r, .iov_len = sizeof(*r) };
+	struct msghdr m = { .msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = cm.buf,
+			    .msg_controllen = sizeof(cm.buf) };
+	ssize_t n;
+	unsigned got = 0;
+
+	if (nfds)
+		*nfds = 0;
+	if (G.ctl < 0 || dead())
+		return -ECONNRESET;
+	q->version = XTCP_IPC_VERSION;
+	q->seq = ++G.seq;
+	do
+		n = send(G.ctl, q, sizeof(*q), MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)sizeof(*q)) {
+		set_dead();
+		return -ECONNRESET;
+	}
+	do
+		n = recvmsg(G.ctl, &m, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); n > 0 && c;
+	     c = CMSG_NXTHDR(&m, c)) {
+		int in[4];
+		size_t k;
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		if (k > 4)
+			k = 4;
+		memcpy(in, CMSG_DATA(c), k * sizeof(int));
+		for (size_t i = 0; i < k; i++) {
+			if (got < maxfds)
+				fds[got++] = in[i];
+			else
+				close(in[i]);
+		}
+	}
+	if (n != (ssize_t)sizeof(*r) || r->seq != q->seq ||
+	    r->version != XTCP_IPC_VERSION) {
+		for (unsigned i = 0; i < got; i++)
+			close(fds[i]);
+		set_dead();
+		return -ECONNRESET;
+	}
+	if (nfds)
+		*nfds = got;
+	return r->err;
+}
+
+static int session_open_locked(void)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	const char *path = getenv(XTCP_APP_SOCKET_ENV);
+	struct xtcp_ipc_req q;
+	struct xtcp_ipc_rep r;
+	int fds[2], ret;
+	unsigned nfds;
+	void *base;
+
+	if (G.ctl >= 0)
+		return dead() ? -ECONNRESET : 0;
+	if (!path || !*path)
+		path = XTCP_APP_SOCKET_DEFAULT;
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	G.ctl = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (G.ctl < 0)
+		return -errno;
+	if (connect(G.ctl, (struct sockaddr *)&sun, sizeof(sun))) {
+		ret = -errno;
+		goto fail;
+	}
+	memset(&q, 0, sizeof(q));
+	q.op = XTCP_OP_HELLO;
+	q.slot = XTCP_IPC_NO_SLOT;
+	ret = call_locked(&q, &r, fds, 2, &nfds);
+	if (ret || nfds != 2) {
+		if (!ret)
+			ret = -EPROTO;
+		for (unsigned i = 0; !ret && i < nfds; i++)
+			close(fds[i]);
+		goto fail;
+	}
+	base = mmap(NULL, r.u64, PROT_READ | PROT_WRITE, MAP_SHARED, fds[0], 0);
+	close(fds[0]);
+	if (base == MAP_FAILED) {
+		ret = -errno;
+		close(fds[1]);
+		goto fail;
+	}
+	G.base = base;
+	G.size = r.u64;
+	G.hdr = base;
+	G.doorbell = fds[1];
+	if (load_acq(&G.hdr->magic) != XTCP_SHM_MAGIC ||
+	    G.hdr->version != XTCP_IPC_VERSION ||
+	    G.hdr->slot_size != sizeof(struct xtcp_shm_slot) ||
+	    G.hdr->nslots > XTCP_SHM_SLOTS_MAX ||
+	    (uint64_t)G.hdr->slot_off + (uint64_t)G.hdr->nslots *
+						sizeof(struct xtcp_shm_slot) >
+		    G.size) {
+		ret = -EPROTO;
+		goto fail;
+	}
+	G.slots = (struct xtcp_shm_slot *)(G.base + G.hdr->slot_off);
+	G.nslots = G.hdr->nslots;
+	return 0;
+fail:
+	close(G.ctl);
+	G.ctl = -1;
+	G.dead = false;
+	return ret;
+}
+
+static int call(struct xtcp_ipc_req *q, struct xtcp_ipc_rep *r, int *fds,
+		unsigned maxfds, unsigned *nfds)
+{
+	int ret;
+
+	pthread_mutex_lock(&G.lock);
+	ret = session_open_locked();
+	if (!ret)
+		ret = call_locked(q, r, fds, maxfds, nfds);
+	pthread_mutex_unlock(&G.lock);
+	return ret;
+}
+
+static void req_init(struct xtcp_ipc_req *q, const struct xsock *xs, int op)
+{
+	memset(q, 0, sizeof(*q));
+	q->op = (uint16_t)op;
+	q->slot = xs ? xs->idx : XTCP_IPC_NO_SLOT;
+	q->gen = xs ? xs->gen : 0;
+}
+
+/* --- addresses ----------------------------------------------------------- */
+
+static int sa_in(const struct xsock *xs, const struct sockaddr *sa,
+		 socklen_t len, struct xtcp_ipc_addr *o)
+{
+	memset(o, 0, sizeof(*o));
+	if (!sa || len < (socklen_t)sizeof(sa_family_t))
+		return -EINVAL;
+	if (xs->domain == AF_INET) {
+		const struct sockaddr_in *s4 = (const void *)sa;
+
+		if (sa->sa_family != AF_INET)
+			return -EAFNOSUPPORT;
+		if (len < (socklen_t)sizeof(*s4))
+			return -EINVAL;
+		o->family = AF_INET;
+		o->port = ntohs(s4->sin_port);
+		o->addr[10] = o->addr[11] = 0xff;
+		memcpy(o->addr + 12, &s4->sin_addr, 4);
+		return 0;
+	}
+	const struct sockaddr_in6 *s6 = (const void *)sa;
+
+	if (sa->sa_family != AF_INET6)
+		return -EAFNOSUPPORT;
+	if (len < (socklen_t)sizeof(*s6))
+		return -EINVAL;
+	o->family = AF_INET6;
+	o->port = ntohs(s6->sin6_port);
+	o->scope_id = s6->sin6_scope_id;
+	o->flowinfo = s6->sin6_flowinfo;
+	memcpy(o->addr, &s6->sin6_addr, 16);
+	return 0;
+}
+
+static void sa_out(const struct xsock *xs, const struct xtcp_ipc_addr *a,
+		   struct sockaddr *sa, socklen_t *len)
+{
+	struct sockaddr_storage ss;
+	socklen_t full;
+
+	if (!sa || !len)
+		return;
+	memset(&ss, 0, sizeof(ss));
+	if (xs->domain == AF_INET) {
+		struct sockaddr_in *s4 = (void *)&ss;
+
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(a->port);
+		memcpy(&s4->sin_addr, a->addr + 12, 4);
+		full = sizeof(*s4);
+	} else {
+		struct sockaddr_in6 *s6 = (void *)&ss;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(a->port);
+		memcpy(&s6->sin6_addr, a->addr, 16);
+		full = sizeof(*s6);
+	}
+	memcpy(sa, &ss, *len < full ? *len : full);
+	*len = full;
+}
+
+/* --- sockets ------------------------------------------------------------- */
+
+static struct xsock *xs_new(int fd, uint32_t idx, uint32_t gen, int domain)
+{
+	struct xsock *xs;
+
+	if (idx >= G.nslots)
+		return NULL;
+	xs = calloc(1, sizeof(*xs));
+	if (!xs)
+		return NULL;
+	xs->fd = fd;
+	xs->idx = idx;
+	xs->gen = gen;
+	xs->domain = domain;
+	xs->sl = &G.slots[idx];
+	pthread_mutex_init(&xs->rlock, NULL);
+	pthread_mutex_init(&xs->wlock, NULL);
+	return xs;
+}
+
+/* The rings the daemon placed for a connection, checked against the map. */
+static int xs_rings(struct xsock *xs)
+{
+	struct xtcp_shm_slot *sl = xs->sl;
+	uint32_t rxo = sl->rx_off, rxs = sl->rx_size, txo = sl->tx_off,
+		 txs = sl->tx_size, txc = sl->tx_cap;
+
+	if (xs->rings)
+		return 0;
+	if (!rxs || (rxs & (rxs - 1)) || !txs || (txs & (txs - 1)) ||
+	    (uint64_t)rxo + rxs > G.size || (uint64_t)txo + txs > G.size ||
+	    txc > txs)
+		return -EPROTO;
+	xs->rx = G.base + rxo;
+	xs->rx_size = rxs;
+	xs->tx = G.base + txo;
+	xs->tx_size = txs;
+	xs->tx_cap = txc;
+	__atomic_store_n(&xs->rings, true, __ATOMIC_RELEASE);
+	return 0;
+}
+
+int xtcp_socket(int domain, int type, int protocol)
+{
+	struct xtcp_ipc_req q;
+	struct xtcp_ipc_rep r;
+	struct xsock *xs;
+	unsigned nfds;
+	int fd, ret;
+
+	if (domain != AF_INET && domain != AF_INET6)
+		return fail(-EAFNOSUPPORT);
+	if ((type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) != SOCK_STREAM ||
+	    (protocol != 0 && protocol != IPPROTO_TCP))
+		return fail(-EPROTONOSUPPORT);
+	req_init(&q, NULL, XTCP_OP_SOCKET);
+	q.arg[0] = domain;
+	q.arg[1] = SOCK_STREAM;
+	ret = call(&q, &r, &fd, 1, &nfds);
+	if (ret)
+		return fail(ret);
+	if (nfds != 1)
+		return fail(-EPROTO);
+	xs = xs_new(fd, r.slot, r.gen, domain);
+	if (!xs) {
+		close(fd);
+		return fail(-ENOBUFS);
+	}
+	xs->nonblock = type & SOCK_NONBLOCK;
+	pthread_mutex_lock(&G.lock);
+	ret = tab_set(fd, xs);
+	pthread_mutex_unlock(&G.lock);
+	if (ret) {
+		/* The daemon frees the slot with the session; close it. */
+		req_init(&q, xs, XTCP_OP_CLOSE);
+		call(&q, &r, NULL, 0, NULL);
+		close(fd);
+		free(xs);
+		return fail(ret);
+	}
+	return fd;
+}
+
+static struct xsock *get(int fd)
+{
+	struct xsock *xs = lookup(fd);
+
+	if (!xs)
+		errno = fd < 0 ? EBADF : ENOTSOCK;
+	return xs;
+}
+
+int xtcp_bind(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	struct xsock *xs = get(fd);
+	struct xtcp_ipc_req q;
+	struct xtcp_ipc_rep r;
+	int ret;
+
+	if (!xs)
+		return -1;
+	req_init(&q, xs, XTCP_OP_BIND);
+	ret = sa_in(xs, addr, len, &q.addr);
+	if (!ret)
+		ret = call(&q, &r, NULL, 0, NULL);
+	return ret ? fail(ret) : 0;
+}
+
+int xtcp_listen(int fd, int backlog)
+{
+	struct xsock *xs = get(fd);
+	struct xtcp_ipc_req q;
+	struct xtcp_ipc_rep r;
+	int ret;
+
+	if (!xs)
+		return -1;
+	req_init(&q, xs, XTCP_OP_LISTEN);
+	q.arg[0] = backlog;
+	ret = call(&q, &r, NULL, 0, NULL);
+	return ret ? fail(ret) : 0;
+}
+
+/* Tell the daemon this slot's indices moved. */
+static void kick(struct xsock *xs)
+{
+	uint64_t bit = 1ull << (xs->idx % 64);
+	uint64_t *w = &G.hdr->pending_map[xs->idx / 64];
+
+	if (!(__atomic_load_n(w, __ATOMIC_RELAXED) & bit))
+		__atomic_fetch_or(w, bit, __ATOMIC_RELEASE);
+	__atomic_store_n(&G.hdr->pending, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&G.hdr->daemon_sleeping, __ATOMIC_SEQ_CST)) {
+		uint64_t one = 1;
+
+		if (write(G.doorbell, &one, sizeof(one)) < 0) {
+			/* full counter: the daemon is being woken anyway */
+		}
+	}
+}
+
+static uint32_t changes(const struct xsock *xs)
+{
+	return load_acq(&xs->sl->changes);
+}
+
+static int remaining_ms(const struct timespec *until)
+{
+	struct timespec now;
+	long ms;
+
+	if (!until)
+		return WAIT_SLICE_MS;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (until->tv_sec - now.tv_sec) * 1000 +
+	     (until->tv_nsec - now.tv_nsec) / 1000000;
+	if (ms < 0)
+		return 0;
+	return ms < WAIT_SLICE_MS ? (int)ms : WAIT_SLICE_MS;
+}
+
+/*
+ * Sleep until the slot changes after @seen (its changes counter), for at
+ * most a slice. -ECONNRESET when xtcpd is gone.
+ */
+static int xs_wait(struct xsock *xs, uint32_t seen)
+{
+	struct pollfd p[2] = {
+		{ .fd = xs->fd, .events = POLLIN },
+		{ .fd = G.ctl, .events = POLLRDHUP },
+	};
+	uint64_t v;
+
+	if (dead())
+		return -ECONNRESET;
+	if (read(xs->fd, &v, sizeof(v)) < 0) {
+		/* nothing to drain */
+	}
+	__atomic_store_n(&xs->sl->want, 1, __ATOMIC_SEQ_CST);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (changes(xs) != seen)
+		return 0;
+	if (poll(p, 2, WAIT_SLICE_MS) < 0 && errno != EINTR)
+		return -errno;
+	if (p[1].revents & (POLLHUP | POLLRDHUP | POLLERR | POLLNVAL)) {
+		set_dead();
+		return -ECONNRESET;
+	}
+	return 0;
+}
+
+static bool tcp_state(const struct xsock *xs, uint32_t st)
+{
+	return st >= XTCP_SS_TCP && st <= XTCP_SS_TCP + 10;
+}
+
+/* States of the engine (enum tcp_state) as the slot carries them. */
+#define SS(x) (XTCP_SS_TCP + (x))
+enum { T_CLOSED, T_LISTEN, T_SYN_SENT, T_SYN_RCVD, T_ESTABLISHED };
+
+static bool connecting(uint32_t st)
+{
+	return st == SS(T_SYN_SENT) || st == SS(T_SYN_RCVD);
+}
+
+static int take_error(struct xsock *xs)
+{
+	if (!__atomic_load_n(&xs->sl->so_error, __ATOMIC_ACQUIRE))
+		return 0;
+	return __atomic_exchange_n(&xs->sl->so_error, 0, __ATOMIC_ACQ_REL);
+}
+
+int xtcp_connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	struct xsock *xs = get(fd);
+	struct xtcp_ipc_req q;
+	struct xtcp_ipc_rep r;
+	int ret;
+
+	if (!xs)
+		return -1;
+	req_init(&q, xs, XTCP_OP_CONNECT);
+	ret = sa_in(xs, addr, len, &q.addr);
+	if (ret)
+		return fail(ret);
+	/* A connection attempt that failed reports its error here first. */
+	if (__atomic_load_n(&xs->rings, __ATOMIC_ACQUIRE) &&
+	    load_acq(&xs->sl->state) == SS(T_CLOSED)) {
+		int err = take_error(xs);
+
+		if (err)
+			return fail(-err);
+	}
+	ret = call(&q, &r, NULL, 0, NULL);
+	if (ret != -EINPROGRESS)
+		return fail(ret ? ret : -EPROTO);
+	ret = xs_rings(xs);
+	if (ret)
+		return fail(ret);
+	if (xs->nonblock)
+		return fail(-EINPROGRESS);
+	for (;;) {
+		uint32_t seen = changes(xs);
+		uint32_t st = load_acq(&xs->sl->state);
+
+		if (tcp_state(xs, st) && !connecting(st)) {
+			int err = take_error(xs);
+
+			if (st == SS(T_CLOSED))
+				return fail(err ? -err : -ECONNREFUSED);
+			return 0;
+		}
+		ret = xs_wait(xs, seen);
+		if (ret)
+			return fail(ret);
+	}
+}
+
+int xtcp_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
+{
+	struct xsock *xs = get(fd), *c;
+	struct xtcp_ipc_req q;
+	struct xtcp_ipc_rep r;
+	unsigned nfds;
+	int cfd, ret;
+
+	if (!xs)
+		return -1;
+	if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))
+		return fail(-EINVAL);
+	for (;;) {
+		uint32_t seen = changes(xs);
+		uint32_t st = load_acq(&xs->sl->state);
+
+		if (st != XTCP_SS_LISTEN)
+			return fail(-EINVAL);
+		if (load_acq(&xs->sl->flags) & XTCP_SF_READABLE) {
+			req_init(&q, xs, XTCP_OP_ACCEPT);
+			ret = call(&q, &r, &cfd, 1, &nfds);
+			if (!ret)
+				break;
+			if (ret != -EAGAIN)
+				return fail(ret);
+			continue;
+		}
+		if (xs->nonblock)
+			return fail(-EAGAIN);
+		ret = xs_wait(xs, seen);
+		if (ret)
+			return fail(ret == -ECONNRESET ? -ECONNABORTED : ret);
+	}
+	if (nfds != 1)
+		return fail(-EPROTO);
+	c = xs_new(cfd, r.slot, r.gen, xs->domain);
+	if (!c || xs_rings(c)) {
+		free(c);
+		close(cfd);
+		return fail(-EPROTO);
+	}
+	c->nonblock = flags & SOCK_NONBLOCK;
+	pthread_mutex_lock(&G.lock);
+	ret = tab_set(cfd, c);
+	pthread_mutex_unlock(&G.lock);
+	if (ret) {
+		close(cfd);
+		free(c);
+		return fail(ret);
+	}
+	sa_out(xs, &r.addr, addr, len);
+	return cfd;
+}
+
+int xtcp_accept(int fd, struct sockaddr *addr, socklen_t *len)
+{
+	return xtcp_accept4(fd, addr, len, 0);
+}
+
+/* --- data ---------------------------------------------------------------- */
+
+static size_t iov_total(const struct iovec *iov, int cnt)
+{
+	size_t t = 0;
+
+	for (int i = 0; i < cnt; i++)
+		t += iov[i].iov_len;
+	return t;
+}
+
+/* Copy @n bytes at ring position @pos out into the iovecs from @skip. */
+static void ring_to_iov(const struct xsock *xs, uint32_t pos, size_t n,
+			const struct iovec *iov, int cnt, size_t skip)
+{
+	int i = 0;
+
+	while (i < cnt && skip >= iov[i].iov_len)
+		skip -= iov[i++].iov_len;
+	while (n && i < cnt) {
+		size_t room = iov[i].iov_len - skip;
+		size_t k = n < room ? n : room;
+		uint8_t *dst = (uint8_t *)iov[i].iov_base + skip;
+
+		while (k) {
+			uint32_t at = pos & (xs->rx_size - 1);
+			uint32_t run = xs->rx_size - at;
+			uint32_t c = k < run ? (uint32_t)k : run;
+
+			memcpy(dst, xs->rx + at, c);
+			dst += c;
+			pos += c;
+			k -= c;
+			n -= c;
+			skip += c;
+		}
+		if (skip == iov[i].iov_len) {
+			skip = 0;
+			i++;
+		}
+	}
+}
+
+static void iov_to_ring(struct xsock *xs, uint32_t pos, size_t n,
+			const struct iovec *iov, int cnt, size_t skip)
+{
+	int i = 0;
+
+	while (i < cnt && skip >= iov[i].iov_len)
+		skip -= iov[i++].iov_len;
+	while (n && i < cnt) {
+		size_t room = iov[i].iov_len - skip;
+		size_t k = n < room ? n : room;
+		const uint8_t *src = (const uint8_t *)iov[i].iov_base + skip;
+
+		while (k) {
+			uint32_t at = pos & (xs->tx_size - 1);
+			uint32_t run = xs->tx_size - at;
+			uint32_t c = k < run ? (uint32_t)k : run;
+
+			memcpy(xs->tx + at, src, c);
+			src += c;
+			pos += c;
+			k -= c;
+			n -= c;
+			skip += c;
+		}
+		if (skip == iov[i].iov_len) {
+			skip = 0;
+			i++;
+		}
+	}
+}
+
+static ssize_t recv_oob(struct xsock *xs, const struct iovec *iov, int cnt,
+			int flags)
+{
+	struct xtcp_ipc_req q;
+	struct xtcp_ipc_rep r;
+	int ret;
+
+	req_init(&q, xs, XTCP_OP_RECV_OOB);
+	q.arg[0] = flags & MSG_PEEK;
+	ret = call(&q, &r, NULL, 0, NULL);
+	if (ret)
+		return ret;
+	if (r.len > XTCP_IPC_DATA_MAX)
+		return -EPROTO;
+	if (r.len && cnt && iov[0].iov_len)
+		memcpy(iov[0].iov_base, r.data, 1);
+	return r.len ? 1 : 0;
+}
+
+static ssize_t xs_recv(struct xsock *xs, const struct iovec *iov, int cnt,
+		       int flags)
+{
+	size_t want = iov_total(iov, cnt), got = 0;
+	bool peek = flags & MSG_PEEK;
+	bool block = !xs->nonblock && !(flags & MSG_DONTWAIT);
+	ssize_t ret = 0;
+
+	if (flags & MSG_OOB)
+		return recv_oob(xs, iov, cnt, flags);
+	if (!__atomic_load_n(&xs->rings, __ATOMIC_ACQUIRE))
+		return -ENOTCONN;
+	if (!want)
+		return 0;
+	pthread_mutex_lock(&xs->rlock);
+	for (;;) {
+		uint32_t seen = changes(xs);
+		uint32_t fl = load_acq(&xs->sl->flags);
+		uint32_t head = load_acq(&xs->sl->rx_head);
+		uint32_t tail = xs->sl->rx_tail;
+		uint32_t avail = head - tail;
+		int err;
+
+		if (avail > xs->rx_size)
+			avail = 0; /* not the daemon's doing */
+		if (peek)
+			avail = avail > got ? avail - (uint32_t)got : 0;
+		if (avail) {
+			size_t n = want - got < avail ? want - got : avail;
+
+			ring_to_iov(xs, tail + (peek ? (uint32_t)got : 0), n,
+				    iov, cnt, got);
+			got += n;
+			if (!peek) {
+				store_rel(&xs->sl->rx_tail, tail + (uint32_t)n);
+				kick(xs);
+			}
+			if (got == want || !(flags & MSG_WAITALL))
+				break;
+			continue;
+		}
+		err = take_error(xs);
+		if (err) {
+			if (got) /* reported with the next call */
+				__atomic_store_n(&xs->sl->so_error, err,
+						 __ATOMIC_RELEASE);
+			else
+				ret = -err;
+			break;
+		}
+		if (fl & (XTCP_SF_FIN | XTCP_SF_CLOSED))
+			break;
+		if (dead()) {
+			ret = got ? 0 : -ECONNRESET;
+			break;
+		}
+		if (!block) {
+			if (!got)
+				ret = -EAGAIN;
+			break;
+		}
+		ret = xs_wait(xs, seen);
+		if (ret) {
+			if (got)
+				ret = 0;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&xs->rlock);
+	return ret < 0 ? ret : (ssize_t)got;
+}
+
+static ssize_t send_oob(struct xsock *xs, const struct iovec *iov, int cnt)
+{
+	struct xtcp_ipc_req q;
+	struct xtcp_ipc_rep r;
+	size_t n = 0;
+	int ret;
+
+	req_init(&q, xs, XTCP_OP_SEND_OOB);
+	for (int i = 0; i < cnt && n < XTCP_IPC_DATA_MAX; i++) {
+		size_t k = iov[i].iov_len;
+
+		if (k > XTCP_IPC_DATA_MAX - n)
+			k = XTCP_IPC_DATA_MAX - n;
+		memcpy(q.data + n, iov[i].iov_base, k);
+		n += k;
+	}
+	q.len = (uint32_t)n;
+	pthread_mutex_lock(&xs->wlock);
+	ret = call(&q, &r, NULL, 0, NULL);
+	if (!ret)
+		store_rel(&xs->sl->tx_head, (uint32_t)r.val[1]);
+	pthread_mutex_unlock(&xs->wlock);
+	return ret ? ret : r.val[0];
+}
+
+static ssize_t xs_send(struct xsock *xs, const struct iovec *iov, int cnt,
+		       int flags)
+{
+	size_t want = iov_total(iov, cnt), got = 0;
+	bool block = !xs->nonblock && !(flags & MSG_DONTWAIT);
+	ssize_t ret = 0;
+
+	if (!__atomic_load_n(&xs->rings, __ATOMIC_ACQUIRE))
+		return load_acq(&xs->sl->state) == XTCP_SS_LISTEN ? -ENOTCONN :
+								    -ENOTCONN;
+	if (flags & MSG_OOB)
+		return send_oob(xs, iov, cnt);
+	pthread_mutex_lock(&xs->wlock);
+	while (got < want) {
+		uint32_t seen = changes(xs);
+		uint32_t fl = load_acq(&xs->sl->flags);
+		uint32_t st = load_acq(&xs->sl->state);
+		uint32_t tail = load_acq(&xs->sl->tx_tail);
+		uint32_t head = xs->sl->tx_head;
+		uint32_t used = head - tail;
+		uint32_t room = used < xs->tx_cap ? xs->tx_cap - used : 0;
+		int err = take_error(xs);
+
+		if (err) {
+			ret = -err;
+			break;
+		}
+		if (dead() || (fl & (XTCP_SF_SHUT_WR | XTCP_SF_CLOSED)) ||
+		    st == SS(T_CLOSED)) {
+			ret = -EPIPE;
+			break;
+		}
+		if (room) {
+			size_t n = want - got < room ? want - got : room;
+
+			iov_to_ring(xs, head, n, iov, cnt, got);
+			store_rel(&xs->sl->tx_head, head + (uint32_t)n);
+			kick(xs);
+			got += n;
+			continue;
+		}
+		if (!block) {
+			if (!got)
+				ret = -EAGAIN;
+			break;
+		}
+		ret = xs_wait(xs, seen);
+		if (ret) {
+			ret = -EPIPE;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&xs->wlock);
+	if (got)
+		return (ssize_t)got;
+	if (ret == -EPIPE && !(flags & MSG_NOSIGNAL))
+		raise(SIGPIPE);
+	return ret;
+}
+
+ssize_t xtcp_recv(int fd, void *buf, size_t n, int flags)
+{
+	struct xsock *xs = get(fd);
+	struct iovec iov = { .iov_base = buf, .iov_len = n };
+	ssize_t ret;
+
+	if (!xs)
+		return -1;
+	ret = xs_recv(xs, &iov, 1, flags);
+	return ret < 0 ? fail((int)ret) : ret;
+}
+
+ssize_t xtcp_send(int fd, const void *buf, size_t n, int flags)
+{
+	struct xsock *xs = get(fd);
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = n };
+	ssize_t ret;
+
+	if (!xs)
+		return -1;
+	ret = xs_send(xs, &iov, 1, flags);
+	return ret < 0 ? fail((int)ret) : ret;
+}
+
+ssize_t xtcp_read(int fd, void *buf, size_t n)
+{
+	return xtcp_recv(fd, buf, n, 0);
+}
+
+ssize_t xtcp_write(int fd, const void *buf, size_t n)
+{
+	return xtcp_send(fd, buf, n, 0);
+}
+
+ssize_t xtcp_readv(int fd, const struct iovec *iov, int cnt)
+{
+	struct xsock *xs = get(fd);
+	ssize_t ret;
+
+	if (!xs)
+		return -1;
+	if (cnt < 0 || cnt > IOV_MAX)
+		return fail(-EINVAL);
+	ret = xs_recv(xs, iov, cnt, 0);
+	return ret < 0 ? fail((int)ret) : ret;
+}
+
+ssize_t xtcp_writev(int fd, const struct iovec *iov, int cnt)
+{
+	struct xsock *xs = get(fd);
+	ssize_t ret;
+
+	if (!xs)
+		return -1;
+	if (cnt < 0 || cnt > IOV_MAX)
+		return fail(-EINVAL);
+	ret = xs_send(xs, iov, cnt, 0);
+	return ret < 0 ? fail((int)ret) : ret;
+}
+
+/* --- control ------------------------------------------------------------- */
+
+int xtcp_shutdown(int fd, int how)
+{
+	struct xsock *xs = get(fd);
+	struct xtcp_ipc_req q;
+	struct xtcp_ipc_rep r;
+	int ret;
+
+	if (!xs)
+		return -1;
+	if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR)
+		return fail(-EINVAL);
+	req_init(&q, xs, XTCP_OP_SHUTDOWN);
+	q.arg[0] = how;
+	/* Bytes already in the ring go before the FIN: the daemon takes
+	 * them first. */
+	pthread_mutex_lock(&xs->wlock);
+	ret = call(&q, &r, NULL, 0, NULL);
+	pthread_mutex_unlock(&xs->wlock);
+	return ret ? fail(ret) : 0;
+}
+
+int xtcp_close(int fd)
+{
+	struct xsock *xs = get(fd);
+	struct xtcp_ipc_req q;
+	struct xtcp_ipc_rep r;
+	int ret;
+
+	if (!xs)
+		return -1;
+	req_init(&q, xs, XTCP_OP_CLOSE);
+	q.arg[0] = xs->linger_on && xs->linger_s == 0;
+	pthread_mutex_lock(&G.lock);
+	tab_set(fd, NULL);
+	ret = call_locked(&q, &r, NULL, 0, NULL);
+	pthread_mutex_unlock(&G.lock);
+	close(fd);
+	pthread_mutex_destroy(&xs->rlock);
+	pthread_mutex_destroy(&xs->wlock);
+	free(xs);
+	/* With xtcpd gone the socket is gone too: nothing to report. */
+	if (ret == -ECONNRESET)
+		ret = 0;
+	return ret ? fail(ret) : 0;
+}
+
+int xtcp_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
+{
+	struct xsock *xs = get(fd);
+	struct xtcp_ipc_req q;
+	struct xtcp_ipc_rep r;
+	int ret;
+
+	if (!xs)
+		return -1;
+	if (!val && len)
+		return fail(-EFAULT);
+	if (len > XTCP_IPC_DATA_MAX)
+		return fail(-EINVAL);
+	if (level == SOL_SOCKET && name == SO_LINGER) {
+		struct linger l;
+
+		if (len < sizeof(l))
+			return fail(-EINVAL);
+		memcpy(&l, val, sizeof(l));
+		xs->linger_on = l.l_onoff != 0;
+		xs->linger_s = l.l_linger;
+	}
+	req_init(&q, xs, XTCP_OP_SETSOCKOPT);
+	q.arg[0] = level;
+	q.arg[1] = name;
+	q.len = len;
+	if (len)
+		memcpy(q.data, val, len);
+	ret = call(&q, &r, NULL, 0, NULL);
+	/* SO_LINGER is the library's business (close sends the RST). */
+	if (ret == -ENOPROTOOPT && level == SOL_SOCKET && name == SO_LINGER)
+		ret = 0;
+	return ret ? fail(ret) : 0;
+}
+
+static int int_out(void *val, socklen_t *len, int v)
+{
+	if (!val || !len)
+		return -EFAULT;
+	if (*len < sizeof(int))
+		return -EINVAL;
+	memcpy(val, &v, sizeof(v));
+	*len = sizeof(v);
+	return 0;
+}
+
+int xtcp_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
+{
+	struct xsock *xs = get(fd);
+	struct xtcp_ipc_req q;
+	struct xtcp_ipc_rep r;
+	int ret;
+
+	if (!xs)
+		return -1;
+	if (level == SOL_SOCKET) {
+		switch (name) {
+		case SO_ERROR:
+			ret = int_out(val, len, take_error(xs));
+			return ret ? fail(ret) : 0;
+		case SO_TYPE:
+			ret = int_out(val, len, SOCK_STREAM);
+			return ret ? fail(ret) : 0;
+		case SO_DOMAIN:
+			ret = int_out(val, len, xs->domain);
+			return ret ? fail(ret) : 0;
+		case SO_PROTOCOL:
+			ret = int_out(val, len, IPPROTO_TCP);
+			return ret ? fail(ret) : 0;
+		default:
+			break;
+		}
+	}
+	if (!val || !len)
+		return fail(-EFAULT);
+	req_init(&q, xs, XTCP_OP_GETSOCKOPT);
+	q.arg[0] = level;
+	q.arg[1] = name;
+	q.len = *len < XTCP_IPC_DATA_MAX ? *len : XTCP_IPC_DATA_MAX;
+	ret = call(&q, &r, NULL, 0, NULL);
+	if (ret == -ENOPROTOOPT && level == SOL_SOCKET && name == SO_LINGER) {
+		struct linger l = { xs->linger_on, xs->linger_s };
+
+		if (*len < sizeof(l))
+			return fail(-EINVAL);
+		memcpy(val, &l, sizeof(l));
+		*len = sizeof(l);
+		return 0;
+	}
+	if (ret)
+		return fail(ret);
+	if (r.len > XTCP_IPC_DATA_MAX)
+		return fail(-EPROTO);
+	memcpy(val, r.data, r.len < *len ? r.len : *len);
+	*len = r.len < *len ? r.len : *len;
+	return 0;
+}
+
+static int getname(int fd, struct sockaddr *addr, socklen_t *len, bool peer)
+{
+	struct xsock *xs = get(fd);
+	struct xtcp_ipc_req q;
+	struct xtcp_ipc_rep r;
+	int ret;
+
+	if (!xs)
+		return -1;
+	if (!addr || !len)
+		return fail(-EFAULT);
+	req_init(&q, xs, XTCP_OP_GETNAME);
+	ret = call(&q, &r, NULL, 0, NULL);
+	if (ret)
+		return fail(ret);
+	if (peer) {
+		uint32_t st = load_acq(&xs->sl->state);
+
+		if (!r.addr2.family || connecting(st) || st == SS(T_CLOSED))
+			return fail(-ENOTCONN);
+		sa_out(xs, &r.addr2, addr, len);
+	} else {
+		sa_out(xs, &r.addr, addr, len);
+	}
+	return 0;
+}
+
+int xtcp_getsockname(int fd, struct sockaddr *addr, socklen_t *len)
+{
+	return getname(fd, addr, len, false);
+}
+
+int xtcp_getpeername(int fd, struct sockaddr *addr, socklen_t *len)
+{
+	return getname(fd, addr, len, true);
+}
+
+static uint32_t rx_avail(const struct xsock *xs)
+{
+	uint32_t n;
+
+	if (!__atomic_load_n(&xs->rings, __ATOMIC_ACQUIRE))
+		return 0;
+	n = load_acq(&xs->sl->rx_head) - xs->sl->rx_tail;
+	return n <= xs->rx_size ? n : 0;
+}
+
+int xtcp_ioctl(int fd, unsigned long req, ...)
+{
+	struct xsock *xs = get(fd);
+	struct xtcp_ipc_req q;
+	struct xtcp_ipc_rep r;
+	va_list ap;
+	int *arg, ret;
+
+	if (!xs)
+		return -1;
+	va_start(ap, req);
+	arg = va_arg(ap, int *);
+	va_end(ap);
+	if (!arg)
+		return fail(-EFAULT);
+	switch (req) {
+	case FIONREAD:
+		*arg = (int)rx_avail(xs);
+		return 0;
+	case FIONBIO:
+		xs->nonblock = *arg != 0;
+		return 0;
+	case SIOCATMARK:
+		req_init(&q, xs, XTCP_OP_ATMARK);
+		ret = call(&q, &r, NULL, 0, NULL);
+		if (ret)
+			return fail(ret);
+		*arg = r.val[0] != 0;
+		return 0;
+	default:
+		return fail(-ENOTTY);
+	}
+}
+
+int xtcp_fcntl(int fd, int cmd, ...)
+{
+	struct xsock *xs = get(fd);
+	va_list ap;
+	long arg;
+
+	if (!xs)
+		return -1;
+	va_start(ap, cmd);
+	arg = va_arg(ap, long);
+	va_end(ap);
+	switch (cmd) {
+	case F_GETFL:
+		return O_RDWR | (xs->nonblock ? O_NONBLOCK : 0);
+	case F_SETFL:
+		xs->nonblock = (arg & O_NONBLOCK) != 0;
+		return 0;
+	case F_GETOWN:
+		return xs->owner;
+	case F_SETOWN:
+		xs->owner = (int)arg;
+		return 0;
+	case F_GETFD:
+	case F_SETFD:
+		return fcntl(fd, cmd, arg);
+	default:
+		return fail(-EINVAL);
+	}
+}
+
+/* --- poll ------------------------------------------------------------------ */
+
+static short xs_revents(struct xsock *xs, short events)
+{
+	uint32_t st = load_acq(&xs->sl->state);
+	uint32_t fl = load_acq(&xs->sl->flags);
+	short rev = 0;
+
+	if (dead())
+		return (short)(POLLERR | POLLHUP |
+			       (events & (POLLIN | POLLOUT)));
+	if (st == XTCP_SS_LISTEN) {
+		if (fl & XTCP_SF_READABLE)
+			rev |= POLLIN | POLLRDNORM;
+	} else if (tcp_state(xs, st) &&
+		   __atomic_load_n(&xs->rings, __ATOMIC_ACQUIRE)) {
+		bool err = __atomic_load_n(&xs->sl->so_error, __ATOMIC_ACQUIRE);
+
+		if (rx_avail(xs) || (fl & (XTCP_SF_FIN | XTCP_SF_CLOSED)) ||
+		    err)
+			rev |= POLLIN | POLLRDNORM;
+		if (fl & XTCP_SF_FIN)
+			rev |= POLLRDHUP;
+		if (!connecting(st)) {
+			uint32_t used = load_acq(&xs->sl->tx_head) -
+					load_acq(&xs->sl->tx_tail);
+
+			if ((fl & (XTCP_SF_CLOSED | XTCP_SF_SHUT_WR)) || err ||
+			    used < xs->tx_cap)
+				rev |= POLLOUT | POLLWRNORM;
+		}
+		if (err)
+			rev |= POLLERR;
+		if (st == SS(T_CLOSED) ||
+		    ((fl & XTCP_SF_FIN) && (fl & XTCP_SF_SHUT_WR)))
+			rev |= POLLHUP;
+	} else {
+		/* Neither connected nor listening: as Linux says. */
+		rev |= POLLOUT | POLLHUP;
+	}
+	return (short)(rev & (events | POLLERR | POLLHUP | POLLNVAL));
+}
+
+int xtcp_poll(struct pollfd *fds, nfds_t n, int timeout)
+{
+	struct timespec until, *up = NULL;
+	struct pollfd *p = NULL;
+	int ret = 0;
+
+	if (timeout > 0) {
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_sec += timeout / 1000;
+		until.tv_nsec += (long)(timeout % 1000) * 1000000;
+		if (until.tv_nsec >= 1000000000) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000;
+		}
+		up = &until;
+	}
+	p = calloc(n + 1, sizeof(*p));
+	if (!p)
+		return fail(-ENOMEM);
+	for (;;) {
+		int ready = 0, slice;
+
+		/* The xtcp sockets as they stand; want set first so no
+		 * change after this look goes unsignalled. */
+		for (nfds_t i = 0; i < n; i++) {
+			struct xsock *xs = lookup(fds[i].fd);
+
+			fds[i].revents = 0;
+			if (!xs)
+				continue;
+			__atomic_store_n(&xs->sl->want, 1, __ATOMIC_SEQ_CST);
+		}
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		for (nfds_t i = 0; i < n; i++) {
+			struct xsock *xs = lookup(fds[i].fd);
+
+			if (xs)
+				fds[i].revents = xs_revents(xs, fds[i].events);
+			if (fds[i].revents)
+				ready++;
+		}
+		if (ready) {
+			ret = ready;
+			break;
+		}
+		if (timeout == 0)
+			break;
+		slice = timeout < 0 ? WAIT_SLICE_MS : remaining_ms(up);
+		for (nfds_t i = 0; i < n; i++) {
+			p[i] = fds[i];
+			if (lookup(fds[i].fd))
+				p[i].events = POLLIN;
+			p[i].revents = 0;
+		}
+		p[n].fd = dead() ? -1 : G.ctl;
+		p[n].events = POLLRDHUP;
+		ret = poll(p, n + 1, slice);
+		if (ret < 0) {
+			ret = errno == EINTR ? fail(-EINTR) : -1;
+			break;
+		}
+		if (p[n].revents & (POLLHUP | POLLRDHUP | POLLERR))
+			set_dead();
+		ready = 0;
+		for (nfds_t i = 0; i < n; i++) {
+			struct xsock *xs = lookup(fds[i].fd);
+
+			if (xs) {
+				uint64_t v;
+
+				if ((p[i].revents & POLLIN) &&
+				    read(xs->fd, &v, sizeof(v)) < 0) {
+					/* drained by another thread */
+				}
+				fds[i].revents = xs_revents(xs, fds[i].events);
+			} else {
+				fds[i].revents = p[i].revents;
+			}
+			if (fds[i].revents)
+				ready++;
+		}
+		if (ready) {
+			ret = ready;
+			break;
+		}
+		ret = 0;
+		if (timeout > 0 && !remaining_ms(up))
+			break;
+	}
+	free(p);
+	return ret;
+}
