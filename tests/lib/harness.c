@@ -204,6 +204,7 @@ void h_feed_abs(struct harness *h, const char *flags, uint32_t seq,
 	p.ip.version = ip_addr_is_v4(&h->remote) ? 4 : 6;
 	p.ip.proto = IPPROTO_TCP_;
 	p.ip.ttl = 64;
+	p.ip.tos = h->feed_tos;
 	p.ip.src = h->remote;
 	p.ip.dst = h->local;
 	p.tcp.sport = h->rport;

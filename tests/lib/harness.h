@@ -47,6 +47,7 @@ struct harness {
 	unsigned lev; /* EV_* seen on the listener */
 	unsigned closed_events;
 	uint32_t mtu;
+	uint8_t feed_tos; /* IP TOS / traffic class of fed segments (ECN) */
 	struct h_seg out[H_MAXOUT];
 	int nout, rd;
 };
