@@ -298,6 +298,26 @@ static void window_scale_on_the_wire(void **state)
 	h_feed(&h, "A", 1, 1, 1000, NULL, NULL, 0);
 	assert_int_equal(info_of(h.tcb).snd_wnd, 1000);
 	h_fini(&h);
+
+	/* Passive: the SYN-ACK offers 65535 unscaled, and no more is taken
+	 * as offered; the peer's shift applies from its next segment. */
+	h_init_tun(&h, tw);
+	h_listen(&h, 4);
+	o.present = TCP_OPT_MSS | TCP_OPT_WSCALE;
+	o.wscale = 2;
+	h_feed(&h, "S", 0, 0, 1000, &o, NULL, 0);
+	s = h_expect_win(&h, "SA", 0, 1, 0, 65535);
+	assert_int_equal(s->so.th.opts.wscale, shift_for(128000));
+	h_feed(&h, "A", 1, 1, 1000, NULL, NULL, 0);
+	{
+		int err;
+
+		h.tcb = eng_accept(h.listener, &err);
+		assert_non_null(h.tcb);
+	}
+	assert_int_equal(info_of(h.tcb).rcv_wnd, 65535);
+	assert_int_equal(info_of(h.tcb).snd_wnd, 4000);
+	h_fini(&h);
 }
 
 /* Established with timestamps: peer TSval 500 in its SYN-ACK, 10 ms RTT. */

@@ -216,9 +216,11 @@ static void xmit(struct tcb *t, uint8_t flags, uint32_t seq, uint32_t off,
 	}
 	if (flags & TH_SYN) {
 		tcp_build_syn_opts(t, &so.th.opts, now);
-		/* RFC 7323 2.2: the window of a SYN is not scaled. */
+		/* RFC 7323 2.2: the window of a SYN is not scaled; what it
+		 * cannot say is not offered. */
 		wnd = tcp_rcv_window(t);
 		so.th.win = (uint16_t)(wnd > 65535 ? 65535 : wnd);
+		wnd = so.th.win;
 	} else {
 		wnd = tcp_rcv_window(t);
 		so.th.win = (uint16_t)((wnd >> t->rcv_wscale) > 65535 ?
