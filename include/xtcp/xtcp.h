@@ -1,9 +1,77 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * xtcp's public header, for applications and the socket layer.
+ *
+ * Self-contained: it needs nothing included before it. Two sections: the
+ * socket option constants, and the libxtcp API.
  */
 #ifndef XTCP_XTCP_H
 #define XTCP_XTCP_H
+
+/* === Socket options ======================================================
+ *
+ * Options that Linux also has (TCP_NODELAY, TCP_CORK, TCP_QUICKACK,
+ * TCP_KEEPIDLE, TCP_KEEPCNT, TCP_KEEPINTVL, TCP_CONGESTION, TCP_LINGER2,
+ * TCP_MAXSEG, TCP_INFO, SO_KEEPALIVE, SO_LINGER, SO_RCVBUF, SO_SNDBUF,
+ * SO_OOBINLINE, IP_TOS, IP_TTL, IPV6_TCLASS, IPV6_UNICAST_HOPS) keep their
+ * Linux names and numbers: take them from <sys/socket.h>,
+ * <netinet/in.h> and <netinet/tcp.h>.
+ *
+ * The options below exist in illumos tcp(4P) and not in Linux. illumos
+ * numbers its TCP-level ones 0x11..0x1b, which Linux uses for other options
+ * (TCP_THIN_DUPACK = 17, TCP_NOTSENT_LOWAT = 25, ...), so here they live in
+ * a private range: XTCP_SOPT_PRIVATE plus the illumos number. Linux numbers
+ * its options from 1 up and has fewer than 100 at either level, so the
+ * range cannot collide. SO_EXCLBIND keeps the illumos number, 0x1015, which
+ * is far above Linux's SOL_SOCKET options.
+ *
+ * Values are int (SO_EXCLBIND) or uint32_t (the rest), as in illumos. The
+ * section needs no header.
+ */
+#define XTCP_SOPT_PRIVATE 0x58540000 /* "XT" << 16 */
+
+/* SOL_SOCKET: no other socket may bind the same port (int, boolean). */
+#ifndef SO_EXCLBIND
+#define SO_EXCLBIND 0x1015
+#endif
+
+/* IPPROTO_TCP, milliseconds: give up retransmitting after this long once
+ * established (0 = never); default tcp_ip_abort_interval. */
+#ifndef TCP_ABORT_THRESHOLD
+#define TCP_ABORT_THRESHOLD (XTCP_SOPT_PRIVATE + 0x11)
+#endif
+/* The same before the connection is established; tcp_ip_abort_cinterval. */
+#ifndef TCP_CONN_ABORT_THRESHOLD
+#define TCP_CONN_ABORT_THRESHOLD (XTCP_SOPT_PRIVATE + 0x13)
+#endif
+/* Initial congestion window, in segments (0 = RFC 3390 / system default).
+ * Above the RFC 3390 value needs privilege (EPERM otherwise). */
+#ifndef TCP_INIT_CWND
+#define TCP_INIT_CWND (XTCP_SOPT_PRIVATE + 0x15)
+#endif
+/* Idle time before the first keep-alive probe, milliseconds, 10 s..10 days;
+ * default tcp_keepalive_interval (2 h). */
+#ifndef TCP_KEEPALIVE_THRESHOLD
+#define TCP_KEEPALIVE_THRESHOLD (XTCP_SOPT_PRIVATE + 0x16)
+#endif
+/* Abort when keep-alive probes go unanswered this long, milliseconds
+ * (0 = never); default tcp_keepalive_abort_interval (8 min). */
+#ifndef TCP_KEEPALIVE_ABORT_THRESHOLD
+#define TCP_KEEPALIVE_ABORT_THRESHOLD (XTCP_SOPT_PRIVATE + 0x17)
+#endif
+/* Retransmission timeout: initial, lower and upper bound, milliseconds;
+ * defaults tcp_rexmit_interval_initial, _min, _max. */
+#ifndef TCP_RTO_INITIAL
+#define TCP_RTO_INITIAL (XTCP_SOPT_PRIVATE + 0x19)
+#endif
+#ifndef TCP_RTO_MIN
+#define TCP_RTO_MIN (XTCP_SOPT_PRIVATE + 0x1a)
+#endif
+#ifndef TCP_RTO_MAX
+#define TCP_RTO_MAX (XTCP_SOPT_PRIVATE + 0x1b)
+#endif
+
+/* === end of socket options =============================================== */
 
 /* === libxtcp: the socket API ==============================================
  *

@@ -100,6 +100,15 @@ static void cb_event(void *user, struct tcb *t, unsigned ev)
 		h->closed_events++;
 }
 
+static void cb_trace(void *user, const struct tcb *t, const char *line)
+{
+	struct harness *h = user;
+
+	if (h->ntrace >= (int)(sizeof(h->trace) / sizeof(h->trace[0])))
+		fail_msg("more than %d trace lines", h->ntrace);
+	snprintf(h->trace[h->ntrace++], sizeof(h->trace[0]), "%s", line);
+}
+
 static uint32_t cb_mtu(void *user, const struct ip_addr *dst)
 {
 	struct harness *h = user;
@@ -111,6 +120,7 @@ static const struct engine_ops h_ops = {
 	.output = cb_output,
 	.event = cb_event,
 	.path_mtu = cb_mtu,
+	.trace = cb_trace,
 };
 
 void h_init_tun(struct harness *h, void (*tweak)(struct tunables *t))
@@ -213,6 +223,8 @@ void h_feed_abs(struct harness *h, const char *flags, uint32_t seq,
 	p.tcp.ack = ack;
 	p.tcp.flags = h_flags(flags);
 	p.tcp.win = win;
+	p.tcp.urp = h->urp;
+	h->urp = 0;
 	if (opts)
 		p.tcp.opts = *opts;
 	p.tcp.doff = (uint8_t)(TCP_HLEN + tcp_opts_len(&p.tcp.opts));
@@ -226,6 +238,14 @@ void h_feed(struct harness *h, const char *flags, uint32_t seq, uint32_t ack,
 	    uint32_t len)
 {
 	h_feed_abs(h, flags, h->pisn + seq, h->iss + ack, win, opts, data, len);
+}
+
+void h_feed_urp(struct harness *h, const char *flags, uint32_t seq,
+		uint32_t ack, uint16_t win, uint16_t urp, const void *data,
+		uint32_t len)
+{
+	h->urp = urp;
+	h_feed(h, flags, seq, ack, win, NULL, data, len);
 }
 
 int h_pending(const struct harness *h)

@@ -47,6 +47,9 @@ struct harness {
 	unsigned lev; /* EV_* seen on the listener */
 	unsigned closed_events;
 	uint32_t mtu;
+	uint16_t urp; /* urgent pointer of the next segment fed, then 0 */
+	char trace[64][256]; /* ops->trace lines (tcp_trace) */
+	int ntrace;
 	uint8_t feed_tos; /* IP TOS / traffic class of fed segments (ECN) */
 	struct h_seg out[H_MAXOUT];
 	int nout, rd;
@@ -103,6 +106,11 @@ void h_establish_passive(struct harness *h);
 
 /* EV_* seen on the connection since the last call (and cleared). */
 unsigned h_events(struct harness *h);
+
+/* Feed a segment with the urgent pointer @urp (put "U" in @flags). */
+void h_feed_urp(struct harness *h, const char *flags, uint32_t seq,
+		uint32_t ack, uint16_t win, uint16_t urp, const void *data,
+		uint32_t len);
 
 uint8_t h_flags(const char *s);
 const char *h_flags_str(uint8_t f, char buf[12]);

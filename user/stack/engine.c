@@ -310,6 +310,7 @@ void eng_default_opts(const struct engine *e, struct sock_opts *o)
 	o->rcvbuf = e->tun.tcp_recv_hiwat;
 	o->linger2_ms = e->tun.tcp_fin_wait_2_flush_interval;
 	o->ttl = 64;
+	sockopts_defaults_ext(e, o);
 }
 
 /* --- timers ------------------------------------------------------------- */
@@ -379,6 +380,7 @@ struct tcb *tcb_new(struct engine *e, const struct sock_opts *o, int *err)
 	ooo_init(&t->ooo);
 	rtt_init(&t->rtt, o->rto_initial_ms * 1000, o->rto_min_ms * 1000,
 		 o->rto_max_ms * 1000);
+	trace_init(t);
 	return t;
 }
 
@@ -479,6 +481,7 @@ void tcb_closed(struct tcb *t, int err, uint64_t now)
 	enum tcp_state old = t->state;
 	bool in_queue = t->listener && !(t->flags & TF_ACCEPTED);
 
+	trace_closed(t, err, now);
 	if (err) {
 		t->so_error = err < 0 ? -err : err;
 		if (old == TCPS_ESTABLISHED || old == TCPS_CLOSE_WAIT)
@@ -633,6 +636,7 @@ void tcb_established(struct tcb *t, uint64_t now)
 						   TCPS_ESTABLISHED,
 		      now);
 	tcb_cc_start(t);
+	keep_start(t, now);
 }
 
 struct tcb *eng_connect(struct engine *e, const struct ip_addr *laddr,
@@ -713,6 +717,7 @@ long eng_send(struct tcb *t, const void *buf, size_t len, unsigned flags,
 	}
 	if (t->flags & TF_FIN_QUEUED)
 		return -EPIPE;
+	t->x.more = flags & SEND_MORE;
 	if (!len)
 		return 0;
 	room = ring_used(&t->sndbuf) < t->sndbuf_limit ?
@@ -724,6 +729,8 @@ long eng_send(struct tcb *t, const void *buf, size_t len, unsigned flags,
 	if (tcb_ring_ensure(t, &t->sndbuf, t->sndbuf_limit))
 		return -ENOBUFS;
 	n = ring_write(&t->sndbuf, buf, n);
+	if (flags & SEND_OOB)
+		urg_send_mark(t, n);
 	if (t->state != TCPS_SYN_SENT && t->state != TCPS_SYN_RECEIVED)
 		tcp_output(t, now);
 	return n;
@@ -732,9 +739,14 @@ long eng_send(struct tcb *t, const void *buf, size_t len, unsigned flags,
 long eng_recv(struct tcb *t, void *buf, size_t len, unsigned flags,
 	      uint64_t now)
 {
-	uint32_t avail = ring_used(&t->rcvbuf), n;
+	uint32_t avail, n, skip;
 	uint32_t old_wnd, new_wnd;
 
+	if (flags & RECV_OOB)
+		return urg_recv_oob(t, buf, len, flags);
+	/* Reads stop at the urgent mark and skip an out-of-band byte. */
+	avail = urg_recv_limit(t, ring_used(&t->rcvbuf), &skip,
+			       !(flags & RECV_PEEK));
 	if (!avail) {
 		if (t->so_error) {
 			int err = t->so_error;
@@ -752,7 +764,7 @@ long eng_recv(struct tcb *t, void *buf, size_t len, unsigned flags,
 	}
 	n = len < avail ? (uint32_t)len : avail;
 	if (flags & RECV_PEEK)
-		return ring_peek(&t->rcvbuf, 0, buf, n);
+		return ring_peek(&t->rcvbuf, skip, buf, n);
 	old_wnd = seq_gt(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt : 0;
 	ring_read(&t->rcvbuf, buf, n);
 	/* Window update (RFC 9293 3.8.6.2.2): tell the peer once the window
@@ -830,6 +842,9 @@ static void listener_close(struct tcb *l, uint64_t now)
 void eng_close(struct tcb *t, bool abort, uint64_t now)
 {
 	assert(!(t->flags & TF_USER_CLOSED));
+	/* SO_LINGER with a zero linger time: close is an abort. */
+	if (t->opts.linger_on && !t->opts.linger_s)
+		abort = true;
 	if (t->state == TCPS_LISTEN) {
 		listener_close(t, now);
 		return;
@@ -880,7 +895,7 @@ int tcb_take_error(struct tcb *t)
 
 uint32_t tcb_readable(const struct tcb *t)
 {
-	return ring_used(&t->rcvbuf);
+	return ring_used(&t->rcvbuf) - urg_hidden(t);
 }
 
 uint32_t tcb_writable(const struct tcb *t)

@@ -20,6 +20,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
 #include <sys/uio.h>
 
 #include "stack/tunables.h"
@@ -70,6 +72,12 @@ struct engine_ops {
 	void (*buf_free)(void *user, void *mem, size_t size);
 	/* The MTU towards @dst, for the MSS we announce. Optional: 1500. */
 	uint32_t (*path_mtu)(void *user, const struct ip_addr *dst);
+	/*
+	 * One line of an RST trace (tcp_trace, trace.c): a connection ended
+	 * by RST, and these were its last segments. Optional. Like event, it
+	 * must not call back into the engine.
+	 */
+	void (*trace)(void *user, const struct tcb *t, const char *line);
 };
 
 struct engine_config {
@@ -110,6 +118,16 @@ struct sock_opts {
 	bool cork; /* TCP_CORK */
 	bool quickack; /* TCP_QUICKACK */
 	char cc[CC_NAME_MAX]; /* TCP_CONGESTION, "" = system default */
+	/* Keep-alive (RFC 1122 4.2.3.6), see keepalive.c. */
+	bool keepalive; /* SO_KEEPALIVE */
+	uint32_t keepidle_ms; /* TCP_KEEPALIVE_THRESHOLD / TCP_KEEPIDLE */
+	uint32_t keepintvl_ms; /* TCP_KEEPINTVL */
+	uint32_t keepcnt; /* TCP_KEEPCNT, 0 = by keep_abort_ms */
+	uint32_t keep_abort_ms; /* TCP_KEEPALIVE_ABORT_THRESHOLD, 0 = never */
+	bool oobinline; /* SO_OOBINLINE */
+	bool exclbind; /* SO_EXCLBIND, for the socket layer's bind */
+	bool linger_on; /* SO_LINGER l_onoff: l_linger 0 makes close a RST */
+	uint32_t linger_s; /* SO_LINGER l_linger, for the socket layer */
 	/* SO_SNDBUF or SO_RCVBUF set above 64K before connect/listen: ask for
 	 * window scale even without tcp_wscale_always (tcp(4P), RFC 7323). */
 	bool buf_big;
@@ -236,5 +254,33 @@ void eng_fast_ack(struct tcb *t, uint32_t ack, uint16_t wnd, uint32_t ts_val,
 /* Call @fn for every connection (listeners included), for xtcpctl conns. */
 void eng_foreach(struct engine *e, void (*fn)(void *arg, const struct tcb *t),
 		 void *arg);
+
+/* --- socket options (sockopt.c) ------------------------------------------
+ *
+ * setsockopt/getsockopt for the socket layer, on a connection (or listener)
+ * or on the sock_opts it keeps before one exists. Levels SOL_SOCKET,
+ * IPPROTO_TCP, IPPROTO_IP and IPPROTO_IPV6; Linux numbers for the options
+ * Linux has, include/xtcp/xtcp.h for the illumos ones. Return 0 or -errno:
+ * -ENOPROTOOPT for an unknown level or option, -EINVAL for a short optlen or
+ * a value out of range, -ENOENT for an unknown TCP_CONGESTION, -EPERM for
+ * TCP_INIT_CWND above RFC 3390 without privilege, -ENOBUFS for SO_SNDBUF /
+ * SO_RCVBUF above tcp_max_buf. docs/SOCKOPTS.md has the table.
+ */
+struct eng_cred {
+	uid_t uid;
+	bool net_admin; /* CAP_NET_ADMIN (illumos PRIV_SYS_NET_CONFIG) */
+};
+int eng_setsockopt(struct tcb *t, int level, int name, const void *val,
+		   socklen_t len, const struct eng_cred *cred, uint64_t now);
+/* *len in: the room at @val; out: the bytes stored (truncated as Linux). */
+int eng_getsockopt(struct tcb *t, int level, int name, void *val,
+		   socklen_t *len);
+int sockopts_set(struct engine *e, struct sock_opts *o, int level, int name,
+		 const void *val, socklen_t len, const struct eng_cred *cred);
+int sockopts_get(const struct engine *e, const struct sock_opts *o, int level,
+		 int name, void *val, socklen_t *len);
+
+/* SIOCATMARK: the next byte to read is at the urgent mark (urgent.c). */
+bool tcb_at_mark(const struct tcb *t);
 
 #endif

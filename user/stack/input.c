@@ -999,8 +999,10 @@ static void synchronized_input(struct tcb *t, struct seg_ctx *s)
 		return;
 	}
 
-	/* Sixth (URG) comes with urgent data support; seventh and eighth. */
+	/* Seventh and eighth, then the sixth (URG, urgent.c): the urgent
+	 * byte is taken from the text once it is there. */
 	text_and_fin(t, s);
+	urg_input(t, s->p, s->now);
 	tcp_output(t, s->now);
 	return;
 
@@ -1040,6 +1042,8 @@ void tcp_input(struct engine *e, const struct pkt *p, uint64_t now)
 		return;
 	}
 	t->segs_in++;
+	trace_seg_in(t, p, now);
+	keep_seg_in(t, now); /* RFC 1122 4.2.3.6: not idle */
 	if (t->state == TCPS_SYN_SENT)
 		syn_sent_input(t, &s);
 	else

@@ -250,7 +250,14 @@ static void xmit(struct tcb *t, uint8_t flags, uint32_t seq, uint32_t off,
 	e->stats.tcpOutSegs++;
 	if (flags & TH_RST)
 		e->stats.tcpOutRsts++;
+	urg_fill_out(t, &so.th); /* RFC 9293 3.8.2: URG and the pointer */
+	trace_seg_out(t, &so, now);
 	e->ops.output(e->user, &so);
+}
+
+void tcp_send_ctl(struct tcb *t, uint8_t flags, uint32_t seq, uint64_t now)
+{
+	xmit(t, flags, seq, 0, 0, now);
 }
 
 /* Arm the retransmission timer for the oldest outstanding segment. The
@@ -315,7 +322,12 @@ static bool worth_sending(const struct tcb *t, uint32_t len, uint32_t mss,
 {
 	if (len >= mss || retransmit)
 		return true;
-	if (t->opts.cork)
+	/* Urgent data, and TCP_CORK just cleared: "all currently buffered
+	 * data is sent out (as permitted by the peer's receive window and
+	 * the current congestion window)" (tcp(4P)). */
+	if (urg_push(t) || t->x.push)
+		return true;
+	if (t->opts.cork || t->x.more)
 		return false;
 	if (len == unsent && (t->opts.nodelay || t->snd_max == t->snd_una))
 		return true;
@@ -523,7 +535,7 @@ void tcp_output(struct tcb *t, uint64_t now)
 	 * the connection for good). TCP_CORK holds data by request.
 	 */
 	if (tcb_snd_unsent(t) && t->snd_max == t->snd_una && !t->opts.cork &&
-	    t->deadline[TT_REXMT] == TT_OFF &&
+	    !t->x.more && t->deadline[TT_REXMT] == TT_OFF &&
 	    t->deadline[TT_PERSIST] == TT_OFF)
 		tcb_timer_set(t, TT_PERSIST, now + rtt_rto(&t->rtt));
 }

@@ -18,6 +18,7 @@
 #include "stack/rtt.h"
 #include "stack/sack.h"
 #include "stack/seq.h"
+#include "stack/sockext.h"
 #include "stack/timer_heap.h"
 
 /* Per-connection timers: one deadline each, the earliest one in the heap. */
@@ -131,6 +132,9 @@ struct tcb {
 	/* Counters for tcb_get_info. */
 	uint64_t bytes_acked, bytes_received, segs_out, segs_in;
 	uint32_t total_retrans;
+
+	/* Keep-alive, urgent data, RST trace (sockext.h). */
+	struct tcb_ext x;
 };
 
 struct engine {
@@ -197,6 +201,8 @@ void tcp_send_challenge_ack(struct tcb *t, uint64_t now);
 /* RST in answer to a segment (RFC 9293 3.10.7.1 / "reset generation"). */
 void tcp_respond_rst(struct engine *e, const struct pkt *p, uint64_t now);
 void tcp_send_rst(struct tcb *t, uint64_t now);
+/* A segment without data at @seq (a keep-alive probe). */
+void tcp_send_ctl(struct tcb *t, uint8_t flags, uint32_t seq, uint64_t now);
 uint32_t tcp_rcv_window(const struct tcb *t);
 /* The send MSS from the peer's option (0 = absent) and our limits. */
 void tcp_set_smss(struct tcb *t, uint32_t peer_mss);

@@ -113,6 +113,8 @@ void tcb_timers_fire(struct tcb *t, uint64_t now)
 			}
 			break;
 		case TT_KEEP:
+			if (!keep_fire(t, now))
+				return; /* aborted: @t may be gone */
 			break;
 		case TT_2MSL:
 			/* TIME-WAIT is over (RFC 9293 3.10.8). */
