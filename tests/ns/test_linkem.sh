@@ -347,10 +347,32 @@ runtime_change() {
 }
 measure "linkem: set at run time takes effect" runtime_change
 
+# The same seed, the same frames: the same fates. Static neighbours, so the
+# pings are the only frames a sends (no ARP probe takes a random draw).
+same_seed_same_fates() {
+	local r
+	topo_exec a ip neigh replace "$b4" lladdr "$(topo_mac b a)" \
+		dev "$(topo_ifname a b)" nud permanent &&
+		topo_exec b ip neigh replace "$a4" lladdr "$(topo_mac a b)" \
+			dev "$(topo_ifname b a)" nud permanent || return 1
+	lem_set ab loss 30% || return 1
+	for r in 1 2; do
+		topo_linkem_ctl "$L" seed 7 >/dev/null || return 1
+		ping_to "$tmp/p" "$b4" 200 0.002
+		ping_seqs "$tmp/p" | sort -n >"$tmp/seqs$r"
+	done
+	say "run 1: $(wc -l <"$tmp/seqs1") of 200 replies," \
+		"run 2: $(wc -l <"$tmp/seqs2")"
+	topo_exec a ip neigh del "$b4" dev "$(topo_ifname a b)"
+	topo_exec b ip neigh del "$a4" dev "$(topo_ifname b a)"
+	cmp -s "$tmp/seqs1" "$tmp/seqs2" && [ -s "$tmp/seqs1" ]
+}
+measure "linkem: same seed, same losses" same_seed_same_fates
+
 bad_set_refused() {
 	! topo_linkem_ctl "$L" set ab loss 2 2>/dev/null &&
 		! topo_linkem_ctl "$L" set ab nosuch 1 2>/dev/null &&
-		topo_linkem_ctl "$L" show | grep -q '^ab delay=30 '
+		topo_linkem_ctl "$L" show | grep -q '^ab delay=0 .* loss=0.3 '
 }
 check "linkem: bad settings refused, nothing changed" bad_set_refused
 

@@ -22,6 +22,9 @@
  *   show             per direction: the parameters
  *   set ARGS...      as on the command line; all or nothing
  *   reset            zero the statistics
+ *   seed N           restart the random streams (and the Gilbert-Elliott
+ *                    state) as --seed N would: the same frames then meet
+ *                    the same fates
  * Errors are answered "error: ...". SIGUSR1 prints the statistics to
  * stderr; SIGINT, SIGTERM and SIGHUP print them and exit.
  *
@@ -439,6 +442,17 @@ static void print_stats(struct lem *l)
 	fflush(stderr);
 }
 
+static int parse_u64(const char *s, uint64_t max, uint64_t *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoull(s, &end, 0);
+	if (end == s || *end || errno || *v > max || *s == '-')
+		return -EINVAL;
+	return 0;
+}
+
 /* --- control socket ------------------------------------------------------- */
 
 static int split(char *s, char **argv, int max)
@@ -467,11 +481,21 @@ static void ctl_handle(struct lem *l, char *req, char *reply, size_t len)
 	} else if (!strcmp(argv[0], "show") && argc == 1) {
 		format_params(l, reply, len);
 	} else if (!strcmp(argv[0], "reset") && argc == 1) {
+		sock_drops(l);
 		for (x = 0; x < LEM_NDIR; x++) {
-			sock_drops(l);
 			memset(&l->dir[x].st, 0, sizeof(l->dir[x].st));
 			l->dir[x].last_lost = false;
 		}
+		snprintf(reply, len, "ok\n");
+	} else if (!strcmp(argv[0], "seed") && argc == 2) {
+		uint64_t seed;
+
+		if (parse_u64(argv[1], UINT64_MAX, &seed)) {
+			snprintf(reply, len, "error: bad seed '%s'\n", argv[1]);
+			return;
+		}
+		for (x = 0; x < LEM_NDIR; x++)
+			lem_dir_reseed(&l->dir[x], seed, x);
 		snprintf(reply, len, "ok\n");
 	} else if (!strcmp(argv[0], "set")) {
 		for (x = 0; x < LEM_NDIR; x++)
@@ -485,7 +509,8 @@ static void ctl_handle(struct lem *l, char *req, char *reply, size_t len)
 		format_params(l, reply, len);
 	} else {
 		snprintf(reply, len,
-			 "error: unknown request (stats, show, set, reset)\n");
+			 "error: unknown request (stats, show, set, reset, "
+			 "seed)\n");
 	}
 }
 
@@ -687,7 +712,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: linkem [OPTIONS] IFA IFB [[ab|ba|both] KEY VALUE ...]...\n"
-		"       linkem ctl SOCKET stats|show|reset|set ARGS...\n"
+		"       linkem ctl SOCKET stats|show|reset|seed N|set ARGS...\n"
 		"Forwards frames between IFA and IFB; \"ab\" is IFA to IFB.\n"
 		"keys (per direction, \"both\" unless ab/ba precedes them):\n"
 		"  delay MS, jitter MS, jitter-reorder on|off, loss P,\n"
@@ -704,17 +729,6 @@ static void usage(FILE *f)
 		"  -q, --quiet         no statistics at exit\n"
 		"  -h, --help          this text\n",
 		DEFAULT_FRAMES);
-}
-
-static int parse_u64(const char *s, uint64_t max, uint64_t *v)
-{
-	char *end;
-
-	errno = 0;
-	*v = strtoull(s, &end, 0);
-	if (end == s || *end || errno || *v > max || *s == '-')
-		return -EINVAL;
-	return 0;
 }
 
 static int lem_setup(struct lem *l, uint32_t nframes, uint64_t seed)

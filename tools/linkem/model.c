@@ -89,18 +89,24 @@ bool lem_chance(uint64_t s[4], double prob)
 	return rand_unit(s) < prob;
 }
 
-void lem_dir_init(struct lem_dir *d, uint64_t seed, int dir, uint32_t *heap)
+void lem_dir_reseed(struct lem_dir *d, uint64_t seed, int dir)
 {
 	uint64_t x;
 	int i, j;
 
-	memset(d, 0, sizeof(*d));
-	lem_params_default(&d->p);
 	for (i = 0; i < RS_MAX; i++) {
 		x = seed ^ ((uint64_t)(dir * RS_MAX + i + 1) << 56);
 		for (j = 0; j < 4; j++)
 			d->rng[i][j] = splitmix64(&x);
 	}
+	d->ge_bad = false;
+}
+
+void lem_dir_init(struct lem_dir *d, uint64_t seed, int dir, uint32_t *heap)
+{
+	memset(d, 0, sizeof(*d));
+	lem_params_default(&d->p);
+	lem_dir_reseed(d, seed, dir);
 	d->heap = heap;
 }
 

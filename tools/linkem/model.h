@@ -99,6 +99,8 @@ int lem_stats_format(const struct lem_dir *d, char *buf, size_t len);
 extern const char *const lem_dir_name[LEM_NDIR];
 
 void lem_dir_init(struct lem_dir *d, uint64_t seed, int dir, uint32_t *heap);
+/* Restart the random streams and the Gilbert-Elliott state. */
+void lem_dir_reseed(struct lem_dir *d, uint64_t seed, int dir);
 
 /* A uniform 64-bit value, and true with probability @prob. */
 uint64_t lem_rand(uint64_t s[4]);
