@@ -244,7 +244,7 @@ measure "linkem: loss 10% (2000 pings, 7..13%)" loss_check
 # 1/r = 4 frames on average. The chain's correlation widens the spread of
 # the loss rate (sd ~1.6% over 3000 frames): 16.7% +- 5%, bursts 4 +- 1.2.
 ge_check() {
-	local n=3000 out
+	local n=3000 out lost bursts mean
 	ping_to "$tmp/p" "$b4" $n 0.002
 	out=$(ping_seqs "$tmp/p" | sort -n | awk -v n=$n '
 		{ got[$1] = 1 }
@@ -256,12 +256,12 @@ ge_check() {
 			printf "%d %d %.2f\n", lost, bursts,
 				bursts ? lost / bursts : 0
 		}')
-	set -- $out
-	say "ping: lost $1 of $n in $2 bursts (mean $3);" \
+	read -r lost bursts mean <<<"$out"
+	say "ping: lost $lost of $n in $bursts bursts (mean $mean);" \
 		"linkem: ge_lost=$(lem_stat ab ge_lost)" \
 		"loss_bursts=$(lem_stat ab loss_bursts)"
-	within "$1" $((n * 117 / 1000)) $((n * 217 / 1000)) &&
-		within "$3" 2.8 5.2 &&
+	within "$lost" $((n * 117 / 1000)) $((n * 217 / 1000)) &&
+		within "$mean" 2.8 5.2 &&
 		within "$(lem_stat ab ge_lost)" $((n * 117 / 1000)) \
 			$((n * 217 / 1000))
 }
