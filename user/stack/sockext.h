@@ -46,12 +46,14 @@ struct trace_rec {
 	uint32_t seq, ack;
 	uint16_t win, urp;
 	uint32_t len;
+	uint32_t ord; /* the order of events, across both rings */
 	uint8_t flags;
 	bool used;
 };
 struct tcb_trace {
 	bool on; /* tcp_trace was on when the connection began */
 	uint8_t next_in, next_out;
+	uint32_t count; /* segments recorded */
 	struct trace_rec in[TRACE_SEGS], out[TRACE_SEGS];
 };
 

@@ -19,9 +19,10 @@ void trace_init(struct tcb *t)
 	t->x.trace.on = t->eng->tun.tcp_trace != 0;
 }
 
-static void rec_put(struct trace_rec *r, uint64_t now, const struct tcp_hdr *h,
-		    uint32_t len)
+static void rec_put(struct tcb_trace *tr, struct trace_rec *r, uint64_t now,
+		    const struct tcp_hdr *h, uint32_t len)
 {
+	r->ord = tr->count++;
 	r->at = now;
 	r->seq = h->seq;
 	r->ack = h->ack;
@@ -38,7 +39,7 @@ void trace_seg_in(struct tcb *t, const struct pkt *p, uint64_t now)
 
 	if (!tr->on)
 		return;
-	rec_put(&tr->in[tr->next_in], now, &p->tcp, p->payload_len);
+	rec_put(tr, &tr->in[tr->next_in], now, &p->tcp, p->payload_len);
 	tr->next_in = (uint8_t)((tr->next_in + 1) % TRACE_SEGS);
 }
 
@@ -48,7 +49,7 @@ void trace_seg_out(struct tcb *t, const struct seg_out *so, uint64_t now)
 
 	if (!tr->on)
 		return;
-	rec_put(&tr->out[tr->next_out], now, &so->th, so->len);
+	rec_put(tr, &tr->out[tr->next_out], now, &so->th, so->len);
 	tr->next_out = (uint8_t)((tr->next_out + 1) % TRACE_SEGS);
 }
 
@@ -121,8 +122,7 @@ void trace_closed(struct tcb *t, int err, uint64_t now)
 		 la, t->lport, fa, t->fport, rcvd ? "received" : "sent",
 		 tcp_state_name(t->state), err < 0 ? -err : err);
 	e->ops.trace(e->user, t, line);
-	/* Both rings oldest first, merged by time (arrivals first on a tie:
-	 * what we send at an instant answers what came then). */
+	/* Both rings oldest first, merged in the order things happened. */
 	while (i < TRACE_SEGS || o < TRACE_SEGS) {
 		const struct trace_rec *ri =
 			i < TRACE_SEGS ?
@@ -141,7 +141,7 @@ void trace_closed(struct tcb *t, int err, uint64_t now)
 			o++;
 			continue;
 		}
-		if (ri && (!ro || ri->at <= ro->at)) {
+		if (ri && (!ro || ri->ord < ro->ord)) {
 			report(t, ri, false, la, fa);
 			i++;
 		} else if (ro) {
