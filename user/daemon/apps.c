@@ -20,11 +20,7 @@
 #include "daemon/log.h"
 #include "stack/sockbuf.h"
 #include "xtcp/xdp_maps.h"
-
-/* tcp(4P) SO_EXCLBIND, as include/xtcp/xtcp.h numbers it. */
-#ifndef SO_EXCLBIND
-#define SO_EXCLBIND 0x1015
-#endif
+#include "xtcp/xtcp.h"
 
 #define SOCK_TAG 0x41505053u /* "APPS": tcb_user of an app socket */
 #define MAX_ORDERS 32
@@ -71,7 +67,7 @@ struct app_sock {
 	struct bind_ent *bind;
 	struct sock_opts opts;
 	struct tcb *t;
-	struct flow *flow;
+	void *ext; /* from env.conn_open */
 	bool has_rings;
 	bool dirty;
 	struct app_sock *dnext;
@@ -93,8 +89,24 @@ struct app_sess {
 	bool dead;
 };
 
+struct xdp_ref {
+	struct ip_addr addr;
+	uint16_t port;
+	uint32_t refs;
+	struct xdp_ref *next;
+};
+
+struct linger_rec {
+	const void *ring; /* the send ring: its release ends the linger */
+	struct ip_addr addr;
+	uint16_t port;
+	struct linger_rec *next;
+};
+
 struct apps {
 	struct apps_env env;
+	struct xdp_ref *xdp_refs;
+	struct linger_rec *lingers;
 	int lfd, epfd;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	struct app_sess *sessions;
@@ -283,6 +295,8 @@ static struct region *region_of(struct apps *a, const void *mem)
 	return NULL;
 }
 
+static void linger_end(struct apps *a, const void *ring);
+
 void *apps_buf_alloc(struct apps *a, size_t size)
 {
 	return malloc(size);
@@ -292,9 +306,11 @@ void apps_buf_free(struct apps *a, void *mem, size_t size)
 {
 	struct region *rg = a ? region_of(a, mem) : NULL;
 
-	if (rg)
+	if (rg) {
+		if (a->lingers)
+			linger_end(a, mem);
 		region_free(a, rg, mem, size);
-	else
+	} else
 		free(mem);
 }
 
@@ -581,23 +597,113 @@ static struct app_sock *sock_new(struct apps *a, struct app_sess *s, int domain,
 	return as;
 }
 
+/*
+ * Entries of the XDP bound map, counted: a listener, a connection without
+ * a fast-path slot and a closed connection the engine still finishes may
+ * share one (address, port).
+ */
+static bool xdp_get(struct apps *a, const struct ip_addr *addr, uint16_t port,
+		    uint32_t flags)
+{
+	struct xdp_ref *r;
+
+	if (!a->env.bind_port || bind_is_loopback(addr))
+		return false;
+	for (r = a->xdp_refs; r; r = r->next) {
+		if (r->port == port && !memcmp(&r->addr, addr, sizeof(*addr))) {
+			r->refs++;
+			return true;
+		}
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return false;
+	if (a->env.bind_port(a->env.arg, addr, port, flags)) {
+		free(r);
+		return false;
+	}
+	log_debug("xdp bind port %u", port);
+	r->addr = *addr;
+	r->port = port;
+	r->refs = 1;
+	r->next = a->xdp_refs;
+	a->xdp_refs = r;
+	return true;
+}
+
+static void xdp_put(struct apps *a, const struct ip_addr *addr, uint16_t port)
+{
+	for (struct xdp_ref **pp = &a->xdp_refs, *r; (r = *pp); pp = &r->next) {
+		if (r->port != port || memcmp(&r->addr, addr, sizeof(*addr)))
+			continue;
+		if (--r->refs)
+			return;
+		*pp = r->next;
+		log_debug("xdp unbind port %u", port);
+		if (a->env.unbind_port)
+			a->env.unbind_port(a->env.arg, addr, port);
+		free(r);
+		return;
+	}
+}
+
 static void xdp_unbind(struct apps *a, struct app_sock *as)
 {
-	if (as->xdp_bound && a->env.unbind_port)
-		a->env.unbind_port(a->env.arg, &as->xdp_addr, as->xdp_port);
+	if (as->xdp_bound)
+		xdp_put(a, &as->xdp_addr, as->xdp_port);
 	as->xdp_bound = false;
 }
 
 static void xdp_bind(struct apps *a, struct app_sock *as,
 		     const struct ip_addr *addr, uint16_t port, uint32_t flags)
 {
-	if (!a->env.bind_port || bind_is_loopback(addr))
-		return;
-	if (a->env.bind_port(a->env.arg, addr, port, flags))
+	if (!xdp_get(a, addr, port, flags))
 		return;
 	as->xdp_bound = true;
 	as->xdp_addr = *addr;
 	as->xdp_port = port;
+}
+
+/*
+ * A connection the app closed goes on (its data and FIN, TIME-WAIT) until
+ * the engine frees it, which it tells by releasing the rings: until then
+ * its segments must keep reaching us, through a bound-map entry for its
+ * local (address, port), dropped in apps_buf_free.
+ */
+static void linger_start(struct apps *a, struct app_sock *as)
+{
+	struct linger_rec *l;
+	struct ip_addr la, fa;
+	uint16_t lp, fp;
+
+	if (as->local || !as->has_rings || !as->t)
+		return;
+	tcb_addrs(as->t, &la, &lp, &fa, &fp);
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return;
+	if (!xdp_get(a, &la, lp, 0)) {
+		free(l);
+		return;
+	}
+	l->ring = as->s->rg->base + slot_of(as)->tx_off;
+	l->addr = la;
+	l->port = lp;
+	l->next = a->lingers;
+	a->lingers = l;
+}
+
+static void linger_end(struct apps *a, const void *ring)
+{
+	for (struct linger_rec **pp = &a->lingers, *l; (l = *pp);
+	     pp = &l->next) {
+		if (l->ring != ring)
+			continue;
+		*pp = l->next;
+		xdp_put(a, &l->addr, l->port);
+		free(l);
+		return;
+	}
 }
 
 /* Release a socket: its connection (gracefully unless @abort), binding,
@@ -609,9 +715,11 @@ static void sock_free(struct apps *a, struct app_sock *as, bool abort,
 	struct xtcp_shm_slot *sl = slot_of(as);
 
 	unmark_dirty(a, as);
-	if (as->flow && a->env.flows)
-		flows_del(a->env.flows, as->flow, now);
-	as->flow = NULL;
+	if (as->ext && a->env.conn_closing)
+		a->env.conn_closing(a->env.arg, as->t, as->ext, now);
+	as->ext = NULL;
+	if (as->kind == SK_CONN)
+		linger_start(a, as);
 	xdp_unbind(a, as);
 	if (as->t) {
 		tcb_set_user(as->t, NULL);
@@ -690,10 +798,11 @@ static void conn_opened(struct apps *a, struct app_sock *as, uint64_t now)
 
 	tcb_set_user(as->t, as);
 	as->kind = SK_CONN;
-	if (as->local || !a->env.flows)
+	if (as->local)
 		return;
-	as->flow = flows_add(a->env.flows, as->t, now);
-	if (as->flow)
+	if (a->env.conn_open)
+		as->ext = a->env.conn_open(a->env.arg, as->t, now);
+	if (as->ext)
 		return;
 	/* No fast-path slot: the bound map still brings the segments. */
 	tcb_addrs(as->t, &la, &lp, &fa, &fp);
@@ -942,8 +1051,15 @@ static int op_connect(struct apps *a, struct app_sock *as,
 		case TCPS_SYN_SENT:
 		case TCPS_SYN_RECEIVED:
 			return -EALREADY;
-		case TCPS_CLOSED:
-			return -ECONNABORTED;
+		case TCPS_CLOSED: {
+			/* The attempt failed: its error, reported once. */
+			int e;
+
+			take_error(as);
+			e = __atomic_exchange_n(&slot_of(as)->so_error, 0,
+						__ATOMIC_ACQ_REL);
+			return e > 0 && e < 4096 ? -e : -ECONNABORTED;
+		}
 		default:
 			return -EISCONN;
 		}
@@ -1040,8 +1156,18 @@ static int op_setsockopt(struct apps *a, struct app_sock *as,
 		as->v6only = v != 0;
 		return 0;
 	}
-	/* The engine's options (socket option entry point): not yet here. */
-	return -ENOPROTOOPT;
+	/* Everything else is the engine's (sockopt.c): on the connection, or
+	 * on the options kept for it before there is one. */
+	{
+		struct eng_cred cred = { .uid = as->s->cred.uid,
+					 .net_admin = as->s->cred.uid == 0 };
+
+		if (as->t)
+			return eng_setsockopt(as->t, level, name, q->data,
+					      q->len, &cred, now);
+		return sockopts_set(a->env.eng, &as->opts, level, name, q->data,
+				    q->len, &cred);
+	}
 }
 
 static int op_getsockopt(struct apps *a, struct app_sock *as,
@@ -1058,8 +1184,21 @@ static int op_getsockopt(struct apps *a, struct app_sock *as,
 	else if (level == IPPROTO_IPV6 && name == IPV6_V6ONLY &&
 		 as->domain == AF_INET6)
 		v = as->v6only;
-	else
-		return -ENOPROTOOPT;
+	else {
+		socklen_t len = q->len < XTCP_IPC_DATA_MAX ? q->len :
+							     XTCP_IPC_DATA_MAX;
+		int ret = as->t ? eng_getsockopt(as->t, level, name, rp->r.data,
+						 &len) :
+				  sockopts_get(a->env.eng, &as->opts, level,
+					       name, rp->r.data, &len);
+
+		if (ret)
+			return ret;
+		rp->r.len = len <= XTCP_IPC_DATA_MAX ? len : XTCP_IPC_DATA_MAX;
+		return 0;
+	}
+	if (q->len < sizeof(v))
+		return -EINVAL;
 	memcpy(rp->r.data, &v, sizeof(v));
 	rp->r.len = sizeof(v);
 	return 0;
@@ -1106,6 +1245,23 @@ static int op_send_oob(struct apps *a, struct app_sock *as,
 	return n < 0 ? (int)n : 0;
 }
 
+static int op_recv_oob(struct apps *a, struct app_sock *as,
+		       const struct xtcp_ipc_req *q, struct reply *rp,
+		       uint64_t now)
+{
+	long n;
+
+	if (as->kind != SK_CONN)
+		return -EINVAL;
+	sync_sock(a, as, now);
+	n = eng_recv(as->t, rp->r.data, 1,
+		     RECV_OOB | ((q->arg[0] & MSG_PEEK) ? RECV_PEEK : 0), now);
+	if (n < 0)
+		return (int)n;
+	rp->r.len = (uint32_t)n;
+	return 0;
+}
+
 static int dispatch(struct apps *a, struct app_sess *s,
 		    const struct xtcp_ipc_req *q, struct reply *rp,
 		    uint64_t now)
@@ -1142,10 +1298,12 @@ static int dispatch(struct apps *a, struct app_sess *s,
 	case XTCP_OP_SEND_OOB:
 		return op_send_oob(a, as, q, rp, now);
 	case XTCP_OP_RECV_OOB:
-		/* No urgent byte held out of band (urgent data in line). */
-		return -EINVAL;
+		return op_recv_oob(a, as, q, rp, now);
 	case XTCP_OP_ATMARK:
-		rp->r.val[0] = 0;
+		if (as->kind != SK_CONN)
+			return -EINVAL;
+		sync_sock(a, as, now);
+		rp->r.val[0] = tcb_at_mark(as->t);
 		return 0;
 	default:
 		return -EOPNOTSUPP;
@@ -1333,6 +1491,9 @@ static bool sess_serve(struct apps *a, struct app_sess *s, uint64_t now)
 		rp.r.err = ret;
 		if (ret && ret != -EINPROGRESS)
 			rp.nfds = 0;
+		/* What the request changed is in the slots before the app
+		 * reads the reply (listen, then accept at once). */
+		publish_dirty(a);
 		/* A client that does not read its replies is dropped. */
 		if (send_reply(s, &rp))
 			return false;
@@ -1506,6 +1667,18 @@ void apps_free(struct apps *a)
 
 		a->regions = rg->next;
 		region_destroy(rg);
+	}
+	while (a->lingers) {
+		struct linger_rec *l = a->lingers;
+
+		a->lingers = l->next;
+		free(l);
+	}
+	while (a->xdp_refs) {
+		struct xdp_ref *r = a->xdp_refs;
+
+		a->xdp_refs = r->next;
+		free(r);
 	}
 	free(a);
 }

@@ -34,7 +34,6 @@
 #include <sys/types.h>
 
 #include "daemon/bind.h"
-#include "daemon/flows.h"
 #include "daemon/netlink.h"
 #include "stack/engine.h"
 #include "xtcp/ipc.h"
@@ -42,7 +41,15 @@
 /* What the sessions need from the daemon. */
 struct apps_env {
 	struct engine *eng;
-	struct flows *flows; /* may be NULL */
+	/*
+	 * A connection starts / stops being served (the daemon publishes it
+	 * to the XDP fast path, flows.c); what conn_open returns is given back
+	 * to conn_closing. Either may be NULL. Not called for connections
+	 * inside the daemon. When conn_open returns NULL, the connection's
+	 * (address, port) goes into the bound map instead (bind_port).
+	 */
+	void *(*conn_open)(void *arg, struct tcb *t, uint64_t now);
+	void (*conn_closing)(void *arg, struct tcb *t, void *ext, uint64_t now);
 	struct nl *nl; /* may be NULL (tests): no route, no address */
 	int ifindex; /* the interface xtcp serves */
 	/* Publish / withdraw a local (address, port) in the XDP bound map;

@@ -329,7 +329,8 @@ static int start_apps(struct xtcpd *d)
 {
 	struct apps_env env = {
 		.eng = d->eng,
-		.flows = &d->flows,
+		.conn_open = on_svc_open,
+		.conn_closing = on_svc_closing,
 		.nl = d->nl,
 		.ifindex = d->dp.ifindex,
 		.bind_port = apps_bind_port,

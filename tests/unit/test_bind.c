@@ -1,0 +1,263 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* The socket layer's binding rules (user/daemon/bind.c), tcp(4P). */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <cmocka.h>
+
+#include "daemon/bind.h"
+
+static const struct bind_limits lim = { .anon_lo = 40000,
+					.anon_hi = 40003,
+					.nonpriv = 1024 };
+
+static struct ip_addr v4(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
+{
+	uint8_t q[4] = { a, b, c, d };
+	struct ip_addr r;
+
+	ip_addr_from_v4(&r, q);
+	return r;
+}
+
+static struct ip_addr v6(uint8_t last)
+{
+	struct ip_addr r = { .b = { 0x20, 0x01, 0x0d, 0xb8, [15] = 0 } };
+
+	r.b[15] = last;
+	return r;
+}
+
+static const struct ip_addr any6;
+
+static struct ip_addr any4(void)
+{
+	return v4(0, 0, 0, 0);
+}
+
+static struct ip_addr local[3];
+
+static int setup(void **state)
+{
+	local[0] = v4(198, 18, 0, 2);
+	local[1] = v6(2);
+	local[2] = v4(198, 18, 0, 3);
+	return 0;
+}
+
+/* bind() as a socket with @opts ("r" reuse, "x" excl, "6" v6only). */
+static int bind_as(struct bind_table *bt, int fam, struct ip_addr a,
+		   uint16_t port, const char *opts, struct bind_ent **e)
+{
+	struct bind_req r = { .family = fam, .addr = a, .port = port };
+	struct bind_ent *dummy;
+
+	r.reuseaddr = strchr(opts, 'r') != NULL;
+	r.exclbind = strchr(opts, 'x') != NULL;
+	r.v6only = strchr(opts, '6') != NULL;
+	r.uid = strchr(opts, 'u') ? 65534 : 0;
+	return bind_request(bt, &r, local, 3, &lim, NULL, NULL, NULL,
+			    e ? e : &dummy);
+}
+
+static void wildcard_takes_the_port(void **state)
+{
+	struct bind_table bt;
+
+	bind_init(&bt);
+	assert_int_equal(bind_as(&bt, AF_INET, any4(), 80, "", NULL), 0);
+	/* INADDR_ANY compares equal to any address. */
+	assert_int_equal(bind_as(&bt, AF_INET, local[0], 80, "", NULL),
+			 -EADDRINUSE);
+	assert_int_equal(bind_as(&bt, AF_INET, any4(), 80, "", NULL),
+			 -EADDRINUSE);
+	/* ... and an AF_INET6 wildcard covers IPv4 too. */
+	assert_int_equal(bind_as(&bt, AF_INET6, any6, 80, "", NULL),
+			 -EADDRINUSE);
+	/* Other ports are free. */
+	assert_int_equal(bind_as(&bt, AF_INET, local[0], 81, "", NULL), 0);
+	bind_fini(&bt);
+}
+
+static void specific_then_wildcard(void **state)
+{
+	struct bind_table bt;
+
+	bind_init(&bt);
+	assert_int_equal(bind_as(&bt, AF_INET, local[0], 80, "", NULL), 0);
+	assert_int_equal(bind_as(&bt, AF_INET, any4(), 80, "", NULL),
+			 -EADDRINUSE);
+	/* A different specific address is fine. */
+	assert_int_equal(bind_as(&bt, AF_INET, local[2], 80, "", NULL), 0);
+	assert_int_equal(bind_as(&bt, AF_INET, local[0], 80, "", NULL),
+			 -EADDRINUSE);
+	bind_fini(&bt);
+}
+
+static void reuseaddr(void **state)
+{
+	struct bind_table bt;
+
+	bind_init(&bt);
+	assert_int_equal(bind_as(&bt, AF_INET, any4(), 80, "", NULL), 0);
+	/* With SO_REUSEADDR the wildcard equals only a wildcard. */
+	assert_int_equal(bind_as(&bt, AF_INET, local[0], 80, "r", NULL), 0);
+	/* Both wildcards, or the same address: still in use. */
+	assert_int_equal(bind_as(&bt, AF_INET, any4(), 80, "r", NULL),
+			 -EADDRINUSE);
+	assert_int_equal(bind_as(&bt, AF_INET, local[0], 80, "r", NULL),
+			 -EADDRINUSE);
+	/* Without it on the binding socket the old rule holds. */
+	assert_int_equal(bind_as(&bt, AF_INET, local[2], 80, "", NULL),
+			 -EADDRINUSE);
+	bind_fini(&bt);
+}
+
+static void exclbind(void **state)
+{
+	struct bind_table bt;
+
+	bind_init(&bt);
+	assert_int_equal(bind_as(&bt, AF_INET, local[0], 80, "x", NULL), 0);
+	/* No other socket on that port, SO_REUSEADDR or not. */
+	assert_int_equal(bind_as(&bt, AF_INET, local[2], 80, "r", NULL),
+			 -EADDRINUSE);
+	assert_int_equal(bind_as(&bt, AF_INET, any4(), 80, "r", NULL),
+			 -EADDRINUSE);
+	/* A socket asking for it does not get a port already shared. */
+	assert_int_equal(bind_as(&bt, AF_INET, local[0], 81, "", NULL), 0);
+	assert_int_equal(bind_as(&bt, AF_INET, local[2], 81, "x", NULL),
+			 -EADDRINUSE);
+	bind_fini(&bt);
+}
+
+static void v6only_and_mapped(void **state)
+{
+	struct bind_table bt;
+	struct bind_ent *e;
+
+	bind_init(&bt);
+	/* An IPV6_V6ONLY wildcard leaves IPv4 alone. */
+	assert_int_equal(bind_as(&bt, AF_INET6, any6, 80, "6", &e), 0);
+	assert_int_equal(e->space, BIND_V6);
+	assert_int_equal(bind_as(&bt, AF_INET, any4(), 80, "", NULL), 0);
+	assert_int_equal(bind_as(&bt, AF_INET6, v6(2), 80, "", NULL),
+			 -EADDRINUSE);
+	/* An IPv4-mapped address on an AF_INET6 socket is IPv4. */
+	assert_int_equal(bind_as(&bt, AF_INET6, local[0], 81, "", &e), 0);
+	assert_int_equal(e->space, BIND_V4);
+	assert_int_equal(bind_as(&bt, AF_INET, local[0], 81, "", NULL),
+			 -EADDRINUSE);
+	/* ... and refused on a v6-only socket. */
+	assert_int_equal(bind_as(&bt, AF_INET6, local[0], 82, "6", NULL),
+			 -EINVAL);
+	/* An IPv6 address on an AF_INET socket: wrong family. */
+	assert_int_equal(bind_as(&bt, AF_INET, v6(2), 83, "", NULL),
+			 -EAFNOSUPPORT);
+	bind_fini(&bt);
+}
+
+static void addrnotavail(void **state)
+{
+	struct bind_table bt;
+
+	bind_init(&bt);
+	assert_int_equal(bind_as(&bt, AF_INET, v4(198, 18, 99, 99), 80, "",
+				 NULL),
+			 -EADDRNOTAVAIL);
+	assert_int_equal(bind_as(&bt, AF_INET6, v6(99), 80, "", NULL),
+			 -EADDRNOTAVAIL);
+	/* Loopback is always there (served inside the daemon). */
+	assert_int_equal(bind_as(&bt, AF_INET, v4(127, 0, 0, 1), 80, "",
+				 NULL),
+			 0);
+	assert_int_equal(bind_as(&bt, AF_INET, v4(127, 1, 2, 3), 80, "",
+				 NULL),
+			 0);
+	assert_int_equal(bind_as(&bt, AF_INET6, v6(2), 80, "", NULL), 0);
+	bind_fini(&bt);
+}
+
+static void eacces(void **state)
+{
+	struct bind_table bt;
+
+	bind_init(&bt);
+	assert_int_equal(bind_as(&bt, AF_INET, any4(), 80, "u", NULL),
+			 -EACCES);
+	assert_int_equal(bind_as(&bt, AF_INET, any4(), 1023, "u", NULL),
+			 -EACCES);
+	assert_int_equal(bind_as(&bt, AF_INET, any4(), 1024, "u", NULL), 0);
+	assert_int_equal(bind_as(&bt, AF_INET, any4(), 80, "", NULL), 0);
+	/* Port 0 (an ephemeral one) needs no privilege. */
+	assert_int_equal(bind_as(&bt, AF_INET, any4(), 0, "u", NULL), 0);
+	/* EADDRNOTAVAIL comes before EACCES, as illumos checks. */
+	assert_int_equal(bind_as(&bt, AF_INET, v4(1, 2, 3, 4), 80, "u", NULL),
+			 -EADDRNOTAVAIL);
+	bind_fini(&bt);
+}
+
+static bool taken_40001(void *arg, uint16_t port)
+{
+	return port == 40001;
+}
+
+static void ephemeral(void **state)
+{
+	struct bind_table bt;
+	struct bind_req r = { .family = AF_INET, .addr = local[0] };
+	struct bind_ent *e[5];
+
+	bind_init(&bt);
+	assert_int_equal(bind_request(&bt, &r, local, 3, &lim, taken_40001,
+				      NULL, NULL, &e[0]),
+			 0);
+	assert_int_equal(e[0]->port, 40000);
+	assert_int_equal(bind_request(&bt, &r, local, 3, &lim, taken_40001,
+				      NULL, NULL, &e[1]),
+			 0);
+	assert_int_equal(e[1]->port, 40002); /* 40001 is taken elsewhere */
+	assert_int_equal(bind_request(&bt, &r, local, 3, &lim, taken_40001,
+				      NULL, NULL, &e[2]),
+			 0);
+	assert_int_equal(e[2]->port, 40003);
+	/* The range is used up. */
+	assert_int_equal(bind_request(&bt, &r, local, 3, &lim, taken_40001,
+				      NULL, NULL, &e[3]),
+			 -EADDRINUSE);
+	/* A port comes back when its socket goes. */
+	bind_remove(&bt, e[1]);
+	assert_int_equal(bind_request(&bt, &r, local, 3, &lim, taken_40001,
+				      NULL, NULL, &e[3]),
+			 0);
+	assert_int_equal(e[3]->port, 40002);
+	assert_int_equal(bt.n, 3);
+	/* An explicit port in the range collides as any other. */
+	r.port = 40000;
+	assert_int_equal(bind_request(&bt, &r, local, 3, &lim, NULL, NULL,
+				      NULL, &e[4]),
+			 -EADDRINUSE);
+	bind_fini(&bt);
+	assert_int_equal(bt.n, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(wildcard_takes_the_port),
+		cmocka_unit_test(specific_then_wildcard),
+		cmocka_unit_test(reuseaddr),
+		cmocka_unit_test(exclbind),
+		cmocka_unit_test(v6only_and_mapped),
+		cmocka_unit_test(addrnotavail),
+		cmocka_unit_test(eacces),
+		cmocka_unit_test(ephemeral),
+	};
+
+	return cmocka_run_group_tests(tests, setup, NULL);
+}
