@@ -505,6 +505,8 @@ unsigned apps_run(struct apps *a, uint64_t now)
 {
 	unsigned n = 0;
 
+	if (!a)
+		return 0;
 	a->now = now;
 	for (struct app_sess *s = a->sessions; s; s = s->next)
 		n += sync_session(a, s, now);
@@ -516,6 +518,8 @@ bool apps_sleep(struct apps *a)
 {
 	bool work = false;
 
+	if (!a)
+		return true;
 	for (struct app_sess *s = a->sessions; s; s = s->next) {
 		if (!s->hello)
 			continue;
@@ -530,6 +534,8 @@ bool apps_sleep(struct apps *a)
 
 void apps_awake(struct apps *a)
 {
+	if (!a)
+		return;
 	for (struct app_sess *s = a->sessions; s; s = s->next)
 		if (s->hello)
 			__atomic_store_n(&s->hdr->daemon_sleeping, 0,
@@ -1545,9 +1551,12 @@ static void accept_sessions(struct apps *a)
 unsigned apps_handle(struct apps *a, uint64_t now)
 {
 	struct epoll_event ev[SESS_MAX_EVENTS];
-	int n = epoll_wait(a->epfd, ev, SESS_MAX_EVENTS, 0);
 	unsigned work = 0;
+	int n;
 
+	if (!a)
+		return 0;
+	n = epoll_wait(a->epfd, ev, SESS_MAX_EVENTS, 0);
 	a->now = now;
 	for (int i = 0; i < n; i++) {
 		uint64_t u = ev[i].data.u64;
@@ -1685,7 +1694,7 @@ void apps_free(struct apps *a)
 
 int apps_fd(const struct apps *a)
 {
-	return a->epfd;
+	return a ? a->epfd : -1;
 }
 
 const struct apps_stats *apps_stats(const struct apps *a)

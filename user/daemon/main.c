@@ -343,9 +343,11 @@ static int start_apps(struct xtcpd *d)
 		return ret;
 	d->apps = apps_open(d->cfg.app_socket, 0666, &env, &ret);
 	if (!d->apps) {
-		log_err("application socket %s: %s", d->cfg.app_socket,
-			strerror(-ret));
-		return ret;
+		/* The built-in services still run (another xtcpd may own the
+		 * default path: give each its own app_socket). */
+		log_warn("application socket %s: %s; no applications",
+			 d->cfg.app_socket, strerror(-ret));
+		return 0;
 	}
 	log_info("applications on %s", d->cfg.app_socket);
 	return 0;
