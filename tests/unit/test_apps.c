@@ -122,23 +122,20 @@ static void set_buffers(void **state)
 	assert_int_equal(eng_set_buffers(h.tcb, snd_mem, 100000, rcv_mem,
 					 131072),
 			 -EINVAL);
-	assert_int_equal(eng_set_buffers(h.tcb, snd_mem, 4096, rcv_mem,
-					 131072),
+	assert_int_equal(eng_set_buffers(h.tcb, snd_mem, 4096, rcv_mem, 131072),
 			 -EINVAL);
-	assert_int_equal(eng_set_buffers(h.tcb, NULL, 131072, rcv_mem,
-					 131072),
+	assert_int_equal(eng_set_buffers(h.tcb, NULL, 131072, rcv_mem, 131072),
 			 -EINVAL);
 	/* Data already received moves with the ring. */
 	feed_pat(&h, "PA", 1, 1, 65535, 1000);
 	h_advance(&h, 200 * MSEC);
 	h_expect(&h, "A", 1, 1001, 0);
-	assert_int_equal(eng_set_buffers(h.tcb, snd_mem, 131072, rcv_mem,
-					 131072),
-			 0);
+	assert_int_equal(
+		eng_set_buffers(h.tcb, snd_mem, 131072, rcv_mem, 131072), 0);
 	tcb_rings(h.tcb, &r);
 	assert_int_equal(r.rcv_head - r.rcv_tail, 1000);
-	assert_memory_equal((uint8_t *)rcv_mem + (r.rcv_tail & 131071),
-			    pat(0), 1000);
+	assert_memory_equal((uint8_t *)rcv_mem + (r.rcv_tail & 131071), pat(0),
+			    1000);
 	assert_int_equal(eng_rcv_consumed(h.tcb, 1000, h.now), 1000);
 	h_fini(&h);
 }
@@ -150,9 +147,8 @@ static void hostile_counts(void **state)
 	uint32_t sl, rl;
 
 	establish(&h);
-	assert_int_equal(eng_set_buffers(h.tcb, snd_mem, 131072, rcv_mem,
-					 131072),
-			 0);
+	assert_int_equal(
+		eng_set_buffers(h.tcb, snd_mem, 131072, rcv_mem, 131072), 0);
 	tcb_buf_limits(h.tcb, &sl, &rl);
 	/* Produced: more than the buffer allows is refused whole. */
 	assert_int_equal(eng_snd_produced(h.tcb, sl + 1, 0, h.now), -EINVAL);

@@ -173,11 +173,9 @@ static void addrnotavail(void **state)
 	assert_int_equal(bind_as(&bt, AF_INET6, v6(99), 80, "", NULL),
 			 -EADDRNOTAVAIL);
 	/* Loopback is always there (served inside the daemon). */
-	assert_int_equal(bind_as(&bt, AF_INET, v4(127, 0, 0, 1), 80, "",
-				 NULL),
+	assert_int_equal(bind_as(&bt, AF_INET, v4(127, 0, 0, 1), 80, "", NULL),
 			 0);
-	assert_int_equal(bind_as(&bt, AF_INET, v4(127, 1, 2, 3), 80, "",
-				 NULL),
+	assert_int_equal(bind_as(&bt, AF_INET, v4(127, 1, 2, 3), 80, "", NULL),
 			 0);
 	assert_int_equal(bind_as(&bt, AF_INET6, v6(2), 80, "", NULL), 0);
 	bind_fini(&bt);
@@ -188,8 +186,7 @@ static void eacces(void **state)
 	struct bind_table bt;
 
 	bind_init(&bt);
-	assert_int_equal(bind_as(&bt, AF_INET, any4(), 80, "u", NULL),
-			 -EACCES);
+	assert_int_equal(bind_as(&bt, AF_INET, any4(), 80, "u", NULL), -EACCES);
 	assert_int_equal(bind_as(&bt, AF_INET, any4(), 1023, "u", NULL),
 			 -EACCES);
 	assert_int_equal(bind_as(&bt, AF_INET, any4(), 1024, "u", NULL), 0);
@@ -239,8 +236,8 @@ static void ephemeral(void **state)
 	assert_int_equal(bt.n, 3);
 	/* An explicit port in the range collides as any other. */
 	r.port = 40000;
-	assert_int_equal(bind_request(&bt, &r, local, 3, &lim, NULL, NULL,
-				      NULL, &e[4]),
+	assert_int_equal(bind_request(&bt, &r, local, 3, &lim, NULL, NULL, NULL,
+				      &e[4]),
 			 -EADDRINUSE);
 	bind_fini(&bt);
 	assert_int_equal(bt.n, 0);
