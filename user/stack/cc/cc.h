@@ -119,7 +119,7 @@ struct cc_ops {
 int cc_register(const struct cc_ops *ops);
 /* NULL if unknown (the socket layer turns that into ENOENT) */
 const struct cc_ops *cc_find(const char *name);
-/* registers newreno (and later cubic); idempotent. NewReno is in the
+/* registers newreno and cubic; idempotent. NewReno is in the
  * registry from the start, so cc_find("newreno") works even before. */
 void cc_init_builtin(void);
 /* always present, the fallback */
