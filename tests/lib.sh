@@ -37,3 +37,7 @@ require_netns() {
 	fi
 	ip netns del "xtprobe$$"
 }
+
+# Under SAN=1 builds, stdbuf's LD_PRELOAD would precede the ASan runtime;
+# let such programs start anyway.
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
