@@ -159,6 +159,11 @@ static __always_inline bool seq_leq(__u32 a, __u32 b)
 	return (__s32)(a - b) <= 0;
 }
 
+static __always_inline bool seq_lt(__u32 a, __u32 b)
+{
+	return (__s32)(a - b) < 0;
+}
+
 /* A ones' complement sum folded to 16 bits. */
 static __always_inline __u32 fold(__u64 sum)
 {
@@ -463,6 +468,15 @@ __attribute__((noinline)) int xtcp_absorb(struct xdp_md *ctx, __u32 th_off,
 	 * stale one (before the floor, or from an earlier use) does not. */
 	if (!seq_gt(una, floor) || !seq_leq(una, snd_max))
 		una = floor;
+	/*
+	 * Older than an ACK already taken: no news at all (RFC 9293 3.10.7.4:
+	 * SEG.ACK < SND.UNA "can be ignored", and the SND.WL2 rule refuses its
+	 * window). ACKs of one flow arrive reordered when the sender's CPUs
+	 * feed different receive queues (veth does): drop it here. Equal to
+	 * SND.UNA is a duplicate ACK, a loss signal: the daemon's.
+	 */
+	if (seq_lt(ack, una))
+		return 2;
 	if (!seq_gt(ack, una) || !seq_leq(ack, snd_max))
 		return 0;
 	if (__sync_val_compare_and_swap(&s->gen, g, g + 1) != g)
@@ -550,9 +564,14 @@ static __always_inline int tcp_in(struct xdp_md *ctx, __u8 *th, __u32 th_off,
 	if (!ok)
 		return verdict(XDP_DROP, XTCP_CNT_DROP_BAD_TCP_CSUM);
 	if (pure_ack) {
-		if (absorb_acks && slot != ~0u &&
-		    xtcp_absorb(ctx, th_off, slot))
+		int a = absorb_acks && slot != ~0u ?
+				xtcp_absorb(ctx, th_off, slot) :
+				0;
+
+		if (a == 1)
 			return verdict(XDP_DROP, XTCP_CNT_ACK_ABSORBED);
+		if (a == 2)
+			return verdict(XDP_DROP, XTCP_CNT_ACK_STALE);
 		count(XTCP_CNT_ACK_TO_STACK);
 	}
 	return to_stack(ctx, XTCP_META_CSUM_OK);

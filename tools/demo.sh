@@ -9,8 +9,9 @@
 #    simulated link with loss, duplication, reordering and corruption, over
 #    IPv4 and IPv6, checked byte for byte with SHA-256.
 #
-# Not yet built (see README): xtcpd on the AF_XDP datapath, the man page's
-# example server and client over xtcp, and the benchmark against Linux TCP.
+# 3. xtcpd on the AF_XDP datapath running the man page's example server and
+#    client (over libxtcp) against Linux TCP over IPv4 and IPv6.
+# 4. quickbench: Linux TCP and xtcp side by side on one veth pair.
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -58,11 +59,50 @@ sed -n '/^enum xtcp_counter {/,/^};/p' include/xtcp/xdp_maps.h |
 		printf '  %-22s %s\n' "$name" "$n"
 	done
 
-say "the engine: 10 MB each way over a lossy simulated link (IPv4)"
-"$BUILD/xtcp-sim" --bytes 10M --loss 0.05 --dup 0.02 --reorder 0.05 --corrupt 0.01 --seed 7
-say "the engine: 10 MB each way, 20 ms delay with jitter (IPv6)"
-"$BUILD/xtcp-sim" --bytes 10M --ipv6 --delay 20 --jitter 5 --seed 2
+say "xtcpd on b, the man page's examples over xtcp against Linux TCP"
+topo_exec a ip link set dev "$(topo_ifname a b)" xdpdrv obj "$BUILD/bpf/xdp_pass.bpf.o" sec xdp
+topo_exec b ip link set dev "$ifb" xdp off
+chmod 755 "$tmp"
+app=$tmp/app.sock
+cat >"$tmp/xtcpd.conf" <<EOF
+[daemon]
+log_level = warn
+control_socket = $tmp/xtcpd.sock
+app_socket = $app
+[interface $ifb]
+queues = 1
+EOF
+topo_bg b "$BUILD/xtcpd" -c "$tmp/xtcpd.conf" >"$tmp/xtcpd.log" 2>&1
+topo_wait 10 test -S "$app" || {
+	cat "$tmp/xtcpd.log"
+	exit 1
+}
+"$BUILD/xtcpctl" -s "$tmp/xtcpd.sock" status | sed 's/^/  /'
 
-say "not yet built"
-echo "  xtcpd (AF_XDP datapath), xtcpctl, libxtcp and the man page's examples over"
-echo "  xtcp, and the side-by-side benchmark against Linux TCP: see README.md."
+echo
+echo "Example 2 (server) on xtcp; Linux nc connects over IPv4 and IPv6:"
+echo "  \$ ./server 8080 \$'hello\\n'"
+topo_bg b env XTCP_APP_SOCKET="$app" stdbuf -oL "$BUILD/xtcp-example-server" 8080 $'hello\n' >"$tmp/server.out" 2>&1
+topo_wait 5 grep -q waiting "$tmp/server.out"
+for addr in "$b4" "$b6" "$b4" "$b6" "$b4"; do
+	got=$(topo_exec a timeout 5 nc -w 3 "$addr" 8080 </dev/null)
+	echo "  Linux nc $addr 8080 read: $got"
+done
+topo_wait 5 grep -q finished "$tmp/server.out"
+sed 's/^/  server: /' "$tmp/server.out"
+
+echo
+echo "Example 1 (client) on xtcp; a Linux server on a:"
+for addr in "$(topo_addr a b 4)" "$(topo_addr a b 6)"; do
+	topo_bg a sh -c "echo hello | nc -N -l '$addr' 8081"
+	topo_wait_listen a 8081
+	echo "  \$ ./client $addr 8081"
+	topo_exec b env XTCP_APP_SOCKET="$app" timeout 5 "$BUILD/xtcp-example-client" "$addr" 8081 | sed 's/^/  /'
+done
+
+say "a short benchmark: Linux TCP and xtcp side by side (200 MB, 3 rounds)"
+topo_cleanup
+env -u TOPO_ID BUILD="$BUILD" tools/quickbench.sh 200000000 3
+
+say "the engine alone: 10 MB each way over a lossy simulated link"
+"$BUILD/xtcp-sim" --bytes 10M --loss 0.05 --dup 0.02 --reorder 0.05 --corrupt 0.01 --sack --ts --wscale --seed 7

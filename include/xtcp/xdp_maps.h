@@ -35,7 +35,8 @@
  * frames. The slots after them are events, counted on top of a verdict
  * (an ICMP error sent to the stack is also a REDIRECT or PASS_NO_XSK).
  *
- * Share of ACKs absorbed = ACK_ABSORBED / (ACK_ABSORBED + ACK_TO_STACK).
+ * Share of ACKs absorbed = (ACK_ABSORBED + ACK_STALE) /
+ * (ACK_ABSORBED + ACK_STALE + ACK_TO_STACK).
  *
  * Scripts read the names from this enum, in order: one enumerator a line,
  * new ones appended before XTCP_CNT_MAX.
@@ -51,6 +52,7 @@ enum xtcp_counter {
 	XTCP_CNT_DROP_MALFORMED, /* truncated or invalid L2/IP/TCP header */
 	XTCP_CNT_DROP_BAD_TCP_CSUM, /* ours, TCP checksum wrong */
 	XTCP_CNT_ACK_ABSORBED, /* pure in-order ACK written to its slot */
+	XTCP_CNT_ACK_STALE, /* pure ACK older than one absorbed: dropped */
 	/* Events (not verdicts) from here on. */
 	XTCP_CNT_ACK_TO_STACK, /* a pure ACK of ours not absorbed */
 	XTCP_CNT_CSUM_DEFERRED, /* sent to the stack with checksum unchecked */
@@ -58,7 +60,14 @@ enum xtcp_counter {
 	XTCP_CNT_MAX
 };
 
-#define XTCP_CNT_VERDICTS (XTCP_CNT_ACK_ABSORBED + 1)
+#define XTCP_CNT_VERDICTS (XTCP_CNT_ACK_STALE + 1)
+
+/* The counters' names, in enum order, for tools that print them. */
+#define XTCP_CNT_NAMES                                                 \
+	"PASS_NOT_IP", "PASS_NOT_TCP", "PASS_NOT_OURS", "PASS_FRAG",   \
+		"PASS_NO_XSK", "REDIRECT", "DROP_BAD_IP4_CSUM",        \
+		"DROP_MALFORMED", "DROP_BAD_TCP_CSUM", "ACK_ABSORBED", \
+		"ACK_STALE", "ACK_TO_STACK", "CSUM_DEFERRED", "ICMP_TO_STACK"
 
 /*
  * xtcp_bound key: a local (address, port) the stack owns. IPv4 addresses

@@ -176,6 +176,8 @@ void dp_flush(struct datapath *dp)
 {
 	unsigned done = 0;
 
+	if (dp->ntx && dp->before_tx)
+		dp->before_tx(dp->before_tx_arg);
 	while (done < dp->ntx) {
 		unsigned n = xio_tx_submit(dp->port[0], dp->tx + done,
 					   dp->ntx - done);

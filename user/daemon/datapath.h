@@ -60,6 +60,9 @@ struct datapath {
 	unsigned npend;
 
 	struct dp_stats st;
+	/* Called before frames are handed to the kernel (optional). */
+	void (*before_tx)(void *arg);
+	void *before_tx_arg;
 };
 
 /* @nl and the ports stay the caller's; @ifindex/@mac/@mtu of the link. */

@@ -131,7 +131,32 @@ static bool same_view(const struct tcb_fp_view *a, const struct tcb_fp_view *b)
 {
 	return a->eligible == b->eligible && a->rcv_nxt == b->rcv_nxt &&
 	       a->snd_una == b->snd_una && a->snd_max == b->snd_max &&
-	       a->snd_wscale == b->snd_wscale;
+	       a->snd_wscale == b->snd_wscale && a->ts == b->ts;
+	/* ts_recent is left out on purpose: it moves with every ACK, and a
+	 * stale (older) value only makes XDP's PAWS check laxer; the engine
+	 * checks PAWS again when it applies the absorbed ACK. */
+}
+
+/* Bring the slot's daemon half up to the engine's view of @f. */
+static void publish_one(struct flows *fl, struct flow *f)
+{
+	struct tcb_fp_view v;
+
+	tcb_fp_view(f->t, &v);
+	if (v.eligible && v.snd_max != v.snd_una)
+		fl->waiting_acks++;
+	if (same_view(&v, &f->pub))
+		return;
+	if (v.eligible != f->pub.eligible ||
+	    v.snd_wscale != f->pub.snd_wscale || v.ts != f->pub.ts) {
+		struct xfp_ctl c;
+
+		to_ctl(&v, &c);
+		xfp_set_ctl(&fl->fp, f->slot, &c);
+	} else {
+		xfp_set_seq(&fl->fp, f->slot, v.rcv_nxt, v.snd_una, v.snd_max);
+	}
+	f->pub = v;
 }
 
 unsigned flows_sync(struct flows *fl, uint64_t now)
@@ -144,7 +169,6 @@ unsigned flows_sync(struct flows *fl, uint64_t now)
 	fl->st.syncs++;
 	for (struct flow *f = fl->list; f; f = f->next) {
 		volatile struct xtcp_ack_slot *s = xfp_slot(&fl->fp, f->slot);
-		struct tcb_fp_view v;
 
 		/* Absorbed ACKs first: they are older than anything the
 		 * engine does next. */
@@ -162,22 +186,16 @@ unsigned flows_sync(struct flows *fl, uint64_t now)
 				f->absorbed = snap.absorbed;
 			}
 		}
-		tcb_fp_view(f->t, &v);
-		if (v.eligible && v.snd_max != v.snd_una)
-			fl->waiting_acks++;
-		if (same_view(&v, &f->pub))
-			continue;
-		if (v.eligible != f->pub.eligible ||
-		    v.snd_wscale != f->pub.snd_wscale) {
-			struct xfp_ctl c;
-
-			to_ctl(&v, &c);
-			xfp_set_ctl(&fl->fp, f->slot, &c);
-		} else {
-			xfp_set_seq(&fl->fp, f->slot, v.rcv_nxt, v.snd_una,
-				    v.snd_max);
-		}
-		f->pub = v;
+		publish_one(fl, f);
 	}
 	return applied;
+}
+
+void flows_publish(struct flows *fl)
+{
+	if (!fl->on)
+		return;
+	fl->waiting_acks = 0;
+	for (struct flow *f = fl->list; f; f = f->next)
+		publish_one(fl, f);
 }

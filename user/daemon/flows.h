@@ -63,5 +63,13 @@ void flows_del(struct flows *fl, struct flow *f, uint64_t now);
  * ACKs XDP may absorb without waking anyone.
  */
 unsigned flows_sync(struct flows *fl, uint64_t now);
+/*
+ * Only the second half of flows_sync: slots brought up to the engine's
+ * state, no engine call. For the datapath to call just before frames leave
+ * (even from inside an engine call): an ACK for a segment must never reach
+ * XDP before the slot's SND.MAX covers that segment, or XDP hands it to
+ * the daemon.
+ */
+void flows_publish(struct flows *fl);
 
 #endif

@@ -138,6 +138,13 @@ static void on_neigh(void *arg, int ifindex, const struct ip_addr *addr,
 	dp_neigh_ready(&d->dp, ifindex, addr, mac, d->now);
 }
 
+static void on_before_tx(void *arg)
+{
+	struct xtcpd *d = arg;
+
+	flows_publish(&d->flows);
+}
+
 static void *on_svc_open(void *arg, struct tcb *t, uint64_t now)
 {
 	struct xtcpd *d = arg;
@@ -212,13 +219,9 @@ static void ctl_tunable_changed(void *u, const struct tunable_desc *desc,
 	log_info("tunable %s: %s -> %s", desc->name, old_value, new_value);
 }
 
-static const char *const counter_names[XTCP_CNT_MAX] = {
-#define N(x) [XTCP_CNT_##x] = #x
-	N(PASS_NOT_IP),	      N(PASS_NOT_TCP),	 N(PASS_NOT_OURS),
-	N(PASS_FRAG),	      N(PASS_NO_XSK),	 N(REDIRECT),
-	N(DROP_BAD_IP4_CSUM), N(DROP_MALFORMED),
-#undef N
-};
+static const char *const counter_names[] = { XTCP_CNT_NAMES };
+_Static_assert(sizeof(counter_names) / sizeof(counter_names[0]) == XTCP_CNT_MAX,
+	       "a name for every XDP counter");
 
 static int read_counter(struct xtcpd *d, uint32_t idx, uint64_t *sum)
 {
@@ -250,17 +253,23 @@ static int ctl_xdp_counters(void *u, ctl_emit_fn emit, void *arg)
 	return 0;
 }
 
-/* Pure ACKs absorbed in XDP, of all pure ACKs that reached the stack. */
+/*
+ * Pure ACKs handled in XDP (absorbed into their slot, or dropped as older
+ * than one absorbed), of all pure ACKs of ours that reached XDP.
+ */
 static int ctl_ack_counts(void *u, uint64_t *absorbed, uint64_t *total)
 {
 	struct xtcpd *d = u;
-	uint64_t to_stack;
+	uint64_t to_stack, stale;
 	int ret = read_counter(d, XTCP_CNT_ACK_ABSORBED, absorbed);
 
+	if (!ret)
+		ret = read_counter(d, XTCP_CNT_ACK_STALE, &stale);
 	if (!ret)
 		ret = read_counter(d, XTCP_CNT_ACK_TO_STACK, &to_stack);
 	if (ret)
 		return ret;
+	*absorbed += stale;
 	*total = *absorbed + to_stack;
 	return 0;
 }
@@ -509,6 +518,8 @@ static int open_datapath(struct xtcpd *d)
 	else if (!d->flows.on && d->cfg.ack_absorb)
 		log_warn("XDP fast path off: the program has no ACK slots");
 	dp_init(&d->dp, d->nl, li.ifindex, li.mac, li.mtu);
+	d->dp.before_tx = on_before_tx;
+	d->dp.before_tx_arg = d;
 	log_addresses(d, ifc->name);
 	nl_set_neigh_cb(d->nl, on_neigh, d);
 	for (uint32_t q = 0; q < (ifc->nqueues ? ifc->nqueues : 1); q++) {
