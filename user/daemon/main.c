@@ -159,12 +159,19 @@ static void on_svc_closing(void *arg, struct tcb *t, void *ext, uint64_t now)
 	flows_del(&d->flows, ext, now);
 }
 
+/* tcp_trace: a connection ended by RST; its last segments, one a line. */
+static void on_trace(void *user, const struct tcb *t, const char *line)
+{
+	log_info("rst trace: %s", line);
+}
+
 static const struct engine_ops eng_ops = {
 	.output = on_output,
 	.event = on_event,
 	.buf_alloc = on_buf_alloc,
 	.buf_free = on_buf_free,
 	.path_mtu = on_path_mtu,
+	.trace = on_trace,
 };
 
 /* --- control socket backend -------------------------------------------- */
