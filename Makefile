@@ -101,13 +101,14 @@ endif
 TOOL_NAMES  := $(sort $(patsubst tools/%/,%,$(dir $(wildcard tools/*/*.c))))
 PROGS += $(TOOL_NAMES:%=$(BUILD)/%) $(BUILD)/xtcpd
 
-.PHONY: all deps test test-unit test-bpf test-ns demo clean format format-check fuzz
+.PHONY: all deps test test-unit test-bpf test-ns demo bench clean format format-check fuzz
 .DEFAULT_GOAL := all
 # Keep objects the pattern rules make on the way (no rebuild on every run).
 .PRECIOUS: $(BUILD)/%.o $(BUILD)/bpf/%.bpf.o $(BUILD)/bpf/%.skel.h
 
 all: $(DEPS_STAMP) $(ENGINE_LIB) $(DAEMON_LIB) $(BPF_OBJS) $(PROGS) $(UNIT_BINS) $(BPFT_BINS) \
-	$(IO_LIB) $(NSPROG_BINS) $(LIB_SO) $(LIB_A) $(LIB_PC) $(EXAMPLE_BINS)
+	$(IO_LIB) $(NSPROG_BINS) $(LIB_SO) $(LIB_A) $(LIB_PC) $(EXAMPLE_BINS) \
+	$(BUILD)/benchtool-xtcp
 
 deps: $(DEPS_STAMP)
 $(DEPS_STAMP): tools/install-deps.sh
@@ -182,6 +183,17 @@ $(BUILD)/xtcp-example-%: $(BUILD)/examples/%.o $(LIB_A)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ -o $@ -lpthread
 
+# The benchmark's tool again, over libxtcp (tools/benchtool is the socket API
+# build): the same source, so Linux and xtcp run the same code.
+$(BUILD)/tools/benchtool/benchtool-xtcp.o: tools/benchtool/benchtool.c | $(DEPS_STAMP)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -DBENCH_XTCP -MMD -MP -c $< -o $@
+
+$(BUILD)/benchtool-xtcp: $(BUILD)/tools/benchtool/benchtool-xtcp.o $(LIB_A)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ -o $@ -lpthread
+
 $(BUILD)/xtcp-sim: $(SIM_SRCS:%.c=$(BUILD)/%.o) $(ENGINE_LIB)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(CRYPTO_LIBS) -lm
@@ -225,6 +237,11 @@ test-ns: all
 
 demo: all
 	$(Q)BUILD=$(BUILD) tools/demo.sh
+
+# Linux TCP and xtcp side by side (tools/bench/bench.sh); not part of test.
+# BENCH_ARGS=--long for longer runs.
+bench: all
+	$(Q)BUILD=$(BUILD) tools/bench/bench.sh $(BENCH_ARGS)
 
 # --- fuzzing -----------------------------------------------------------------
 # libFuzzer targets under ASan and UBSan, built with clang from the sources
