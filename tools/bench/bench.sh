@@ -70,7 +70,7 @@ topo_tx_off a && topo_tx_off b
 # Linux compares with the same kind of congestion control xtcp runs: the
 # machine's default may be BBR, which does not back off on random loss and
 # would make the lossy row a comparison of algorithms, not of stacks.
-LINUX_CC=${LINUX_CC:-cubic}
+LINUX_CC=${LINUX_CC:-cubic} # xtcp has newreno and cubic
 for h in a b c d; do
 	[ "$h" = c ] && { topo_host c && topo_host d || exit 1; }
 	topo_exec "$h" sysctl -qw net.ipv4.tcp_congestion_control="$LINUX_CC" ||
@@ -95,6 +95,8 @@ control_socket = $tmp/ctl-$1.sock
 app_socket = $tmp/app-$1.sock
 [interface $2]
 queues = 1
+[tunables]
+congestion_control = $LINUX_CC
 EOF
 	topo_bg "$1" "$BUILD/xtcpd" -c "$tmp/xtcpd-$1.conf" >"$tmp/xtcpd-$1.log" 2>&1
 	XPID[$1]=$TOPO_BG_PID
@@ -382,7 +384,7 @@ for line in sys.stdin:
                      ratio_xtcp_linux=r(xl), ratio_xtcp_xtcp=r(xx), notes=notes))
 cfg = dict(zip(sys.argv[1::2], sys.argv[2::2]))
 methods = {
- "topology": "client in host a, server in host b, one veth pair, tx checksum offload off on both ends; goodput: hosts c and d through linkem (delay 10 ms and loss 1% each way, seed 7). Linux runs the congestion control LINUX_CC (default cubic) in every host; xtcp runs its default (tunable congestion_control). linux-linux: no XDP, no xtcpd; xtcp-linux: xtcpd in b (d), xdp_pass on a; xtcp-xtcp: xtcpd in a and b (c and d)",
+ "topology": "client in host a, server in host b, one veth pair, tx checksum offload off on both ends; goodput: hosts c and d through linkem (delay 10 ms and loss 1% each way, seed 7). Linux runs the congestion control LINUX_CC (default cubic) in every host; so does xtcp (its tunable congestion_control). linux-linux: no XDP, no xtcpd; xtcp-linux: xtcpd in b (d), xdp_pass on a; xtcp-xtcp: xtcpd in a and b (c and d)",
  "program": "tools/benchtool/benchtool.c over the socket API (benchtool) and over libxtcp (benchtool-xtcp, -DBENCH_XTCP)",
  "bulk": "one connection, 64 KB writes for T seconds (or the byte cap); a->b ends when the server has counted every byte",
  "rr": "one connection, TCP_NODELAY, 64-byte write then 64-byte read; one CLOCK_MONOTONIC sample per message",
