@@ -13,6 +13,8 @@ XTCPD=$BUILD/xtcpd
 TOOL=$BUILD/tests/ns/xtcp_tool
 SERVER=$BUILD/xtcp-example-server
 CLIENT=$BUILD/xtcp-example-client
+BT=$BUILD/benchtool
+BTX=$BUILD/benchtool-xtcp
 BULK_MB=${SOCKAPI_TEST_BULK_MB:-100}
 SHORT_CONNS=${SOCKAPI_TEST_SHORT:-1000}
 
@@ -230,6 +232,37 @@ abort_is_rst() {
 		{ echo "Linux saw '$(cat "$tmp/rst" 2>/dev/null)'"; return 1; }
 }
 
+# --- the benchmark's loads (tools/benchtool) ----------------------------------
+
+# benchtool-xtcp's server in b on port 9500, started once for the checks
+# below (check runs each in a subshell).
+bench_server() {
+	topo_bg b env XTCP_APP_SOCKET="$XTCP_APP_SOCKET" "$BTX" server 9500 >"$tmp/bt.out" 2>&1
+	topo_wait 5 grep -q listening "$tmp/bt.out" || { cat "$tmp/bt.out"; return 1; }
+}
+
+# 64-byte ping-pong on one TCP_NODELAY connection: every answer comes (a
+# lost kick or wakeup stalls it for good; the whole run takes well under 1 s).
+rr_complete() { # HOST BIN ADDR
+	local out
+	out=$(topo_exec "$1" env XTCP_APP_SOCKET="$XTCP_APP_SOCKET" timeout 15 "$2" rr "$3" 9500 2000 10)
+	case $out in
+	msgs=2000\ *) ;;
+	*) echo "got '$out'"; return 1 ;;
+	esac
+}
+
+# Sequential connect/request/close from one process, the server closing
+# first (its side in TIME-WAIT): slots and ring memory come back at close.
+crr_complete() { # HOST BIN ADDR
+	local out
+	out=$(topo_exec "$1" env XTCP_APP_SOCKET="$XTCP_APP_SOCKET" timeout 60 "$2" crr "$3" 9500 3000 50)
+	case $out in
+	conns=3000\ failed=0\ *) ;;
+	*) echo "got '$out'"; return 1 ;;
+	esac
+}
+
 # --- the man page's errors ----------------------------------------------------
 
 is() { # WANT CMD...: CMD's output is WANT
@@ -341,6 +374,11 @@ check "$BULK_MB MB xtcp -> Linux, sha256 (IPv4)" bulk_to_linux "$a4" 9010
 check "$BULK_MB MB Linux -> xtcp, sha256 (IPv6)" bulk_from_linux "$b6" 9011
 check "$BULK_MB MB each way inside the daemon, sha256" bulk_local
 check "$SHORT_CONNS short connections from Linux" short_conns "$SHORT_CONNS"
+check "benchtool-xtcp server" bench_server
+check "2000 64-byte round trips, xtcp server, Linux client" rr_complete a "$BT" "$b4"
+check "2000 64-byte round trips, both ends on xtcp" rr_complete b "$BTX" "$b4"
+check "3000 connect/request/close, xtcp server, Linux client" crr_complete a "$BT" "$b4"
+check "3000 connect/request/close from one xtcp process to another" crr_complete b "$BTX" 127.0.0.1
 check "half-close, xtcp first (shutdown SHUT_WR, then read)" half_close_xtcp_first
 check "half-close, Linux first (read to EOF, then write)" half_close_linux_first
 check "abortive close (SO_LINGER 0) is a RST to Linux" abort_is_rst

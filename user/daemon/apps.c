@@ -306,11 +306,11 @@ void apps_buf_free(struct apps *a, void *mem, size_t size)
 {
 	struct region *rg = a ? region_of(a, mem) : NULL;
 
-	if (rg) {
-		if (a->lingers)
-			linger_end(a, mem);
+	if (a && a->lingers)
+		linger_end(a, mem);
+	if (rg)
 		region_free(a, rg, mem, size);
-	} else
+	else
 		free(mem);
 }
 
@@ -480,7 +480,10 @@ static unsigned sync_session(struct apps *a, struct app_sess *s, uint64_t now)
 
 	if (!s->hello || !__atomic_load_n(&s->hdr->pending, __ATOMIC_ACQUIRE))
 		return 0;
+	/* Cleared before the map is read, with a full barrier between: a bit
+	 * set after our look comes with pending set again. */
 	__atomic_store_n(&s->hdr->pending, 0, __ATOMIC_SEQ_CST);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	for (uint32_t w = 0; w < (s->nslots + 63) / 64; w++) {
 		uint64_t bits;
 
@@ -672,17 +675,18 @@ static void xdp_bind(struct apps *a, struct app_sock *as,
 
 /*
  * A connection the app closed goes on (its data and FIN, TIME-WAIT) until
- * the engine frees it, which it tells by releasing the rings: until then
+ * the engine frees it, which it tells by releasing its send ring @ring
+ * (moved out of the region by sock_free, or still there): until then
  * its segments must keep reaching us, through a bound-map entry for its
  * local (address, port), dropped in apps_buf_free.
  */
-static void linger_start(struct apps *a, struct app_sock *as)
+static void linger_start(struct apps *a, struct app_sock *as, const void *ring)
 {
 	struct linger_rec *l;
 	struct ip_addr la, fa;
 	uint16_t lp, fp;
 
-	if (as->local || !as->has_rings || !as->t)
+	if (as->local || !as->has_rings || !as->t || !ring)
 		return;
 	tcb_addrs(as->t, &la, &lp, &fa, &fp);
 	l = calloc(1, sizeof(*l));
@@ -692,7 +696,7 @@ static void linger_start(struct apps *a, struct app_sock *as)
 		free(l);
 		return;
 	}
-	l->ring = as->s->rg->base + slot_of(as)->tx_off;
+	l->ring = ring;
 	l->addr = la;
 	l->port = lp;
 	l->next = a->lingers;
@@ -712,8 +716,14 @@ static void linger_end(struct apps *a, const void *ring)
 	}
 }
 
-/* Release a socket: its connection (gracefully unless @abort), binding,
- * slot and eventfd. The rings go when the engine frees the tcb. */
+/*
+ * Release a socket: its connection (gracefully unless @abort), binding,
+ * slot, eventfd and rings. A connection closed gracefully goes on in the
+ * engine (unsent data, FIN, TIME-WAIT) with what it still needs of the
+ * send ring moved to daemon memory, so neither the slot nor the region's
+ * ring memory waits for TIME-WAIT; otherwise the rings go when the engine
+ * frees the tcb.
+ */
 static void sock_free(struct apps *a, struct app_sock *as, bool abort,
 		      uint64_t now)
 {
@@ -724,8 +734,15 @@ static void sock_free(struct apps *a, struct app_sock *as, bool abort,
 	if (as->ext && a->env.conn_closing)
 		a->env.conn_closing(a->env.arg, as->t, as->ext, now);
 	as->ext = NULL;
-	if (as->kind == SK_CONN)
-		linger_start(a, as);
+	if (as->kind == SK_CONN && as->t && as->has_rings) {
+		void *ring = NULL;
+
+		if (!abort)
+			ring = eng_orphan_buffers(as->t);
+		if (!ring)
+			ring = as->s->rg->base + sl->tx_off;
+		linger_start(a, as, ring);
+	}
 	xdp_unbind(a, as);
 	if (as->t) {
 		tcb_set_user(as->t, NULL);

@@ -464,14 +464,19 @@ int xtcp_listen(int fd, int backlog)
 	return ret ? fail(ret) : 0;
 }
 
-/* Tell the daemon this slot's indices moved. */
+/*
+ * Tell the daemon this slot's indices moved (the caller stored them with
+ * release). The bit is always set with a full barrier, never skipped when
+ * it looks set already: that look could be ordered before the index store
+ * and see a bit the daemon is just taking, so the daemon would sync the old
+ * index and then find neither the bit nor a reason to look again.
+ */
 static void kick(struct xsock *xs)
 {
 	uint64_t bit = 1ull << (xs->idx % 64);
 	uint64_t *w = &G.hdr->pending_map[xs->idx / 64];
 
-	if (!(__atomic_load_n(w, __ATOMIC_RELAXED) & bit))
-		__atomic_fetch_or(w, bit, __ATOMIC_RELEASE);
+	__atomic_fetch_or(w, bit, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&G.hdr->pending, 1, __ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&G.hdr->daemon_sleeping, __ATOMIC_SEQ_CST)) {
 		uint64_t one = 1;

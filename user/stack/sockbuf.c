@@ -7,6 +7,8 @@
 
 #include "stack/tcb.h"
 
+#define ORPHAN_RING_MIN 64
+
 static bool pow2(uint32_t v)
 {
 	return v && !(v & (v - 1));
@@ -44,6 +46,38 @@ int eng_set_buffers(struct tcb *t, void *snd, uint32_t snd_size, void *rcv,
 	ring_move(t, &t->sndbuf, snd, snd_size);
 	ring_move(t, &t->rcvbuf, rcv, rcv_size);
 	return 0;
+}
+
+void *eng_orphan_buffers(struct tcb *t)
+{
+	struct engine *e = t->eng;
+	struct ring *snd = &t->sndbuf, *rcv = &t->rcvbuf;
+	uint32_t used = ring_used(snd), size = ORPHAN_RING_MIN;
+	uint8_t *mem;
+
+	if (t->state == TCPS_LISTEN || !snd->buf || ring_used(rcv))
+		return NULL;
+	while (size < used)
+		size <<= 1;
+	mem = e->ops.buf_alloc(e->user, size);
+	if (!mem)
+		return NULL;
+	/* Only what is still to be sent or acknowledged. */
+	for (uint32_t i = 0; i < used; i++) {
+		uint32_t pos = snd->tail + i;
+
+		mem[pos & (size - 1)] = snd->buf[pos & (snd->size - 1)];
+	}
+	e->ops.buf_free(e->user, snd->buf, snd->size);
+	snd->buf = mem;
+	snd->size = size;
+	/* Data arriving from now on is refused (RST) or, before, allocated
+	 * again by tcb_ring_ensure: the empty ring can go. */
+	if (rcv->buf) {
+		e->ops.buf_free(e->user, rcv->buf, rcv->size);
+		rcv->buf = NULL;
+	}
+	return mem;
 }
 
 long eng_snd_produced(struct tcb *t, uint32_t n, unsigned flags, uint64_t now)

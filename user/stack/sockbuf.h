@@ -32,6 +32,15 @@
 int eng_set_buffers(struct tcb *t, void *snd, uint32_t snd_size, void *rcv,
 		    uint32_t rcv_size);
 /*
+ * The application is closing @t gracefully: move what the engine still
+ * needs of its rings (the send ring's unacknowledged bytes) into
+ * ops->buf_alloc memory just large enough, release both rings with
+ * ops->buf_free, and return the new send ring (released the usual way when
+ * the tcb is freed). NULL, with nothing changed, for a listener, a tcb
+ * without rings, unread received data (eng_close resets) or no memory.
+ */
+void *eng_orphan_buffers(struct tcb *t);
+/*
  * The application appended @n bytes to the send ring (at its head): queue
  * them and send what the windows allow. Returns n, or the errors of
  * eng_send (so_error, -ENOTCONN, -EPIPE); -EINVAL when n exceeds the free
