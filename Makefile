@@ -63,11 +63,14 @@ NSPROG_BINS := $(NSPROG_SRCS:tests/ns/%.c=$(BUILD)/tests/ns/%)
 # libxtcp (user/lib), the applications' side of the socket API: a shared
 # and a static library from the same position-independent objects, and a
 # pkg-config file. examples/*.c are the man page's examples over it.
-LIB_SRCS    := $(sort $(wildcard user/lib/*.c))
+LIB_SRCS    := $(filter-out user/lib/preload.c,$(sort $(wildcard user/lib/*.c)))
 LIB_OBJS    := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIB_SO      := $(BUILD)/libxtcp.so
 LIB_A       := $(BUILD)/libxtcp.a
 LIB_PC      := $(BUILD)/xtcp.pc
+# The LD_PRELOAD shim over the same objects, and xtcp-run next to it.
+PRELOAD_SO  := $(BUILD)/libxtcp_preload.so
+PRELOAD_RUN := $(BUILD)/xtcp-run
 EXAMPLE_SRCS := $(sort $(wildcard examples/*.c))
 EXAMPLE_BINS := $(EXAMPLE_SRCS:examples/%.c=$(BUILD)/xtcp-example-%)
 PREFIX      ?= /usr/local
@@ -108,6 +111,7 @@ PROGS += $(TOOL_NAMES:%=$(BUILD)/%) $(BUILD)/xtcpd
 
 all: $(DEPS_STAMP) $(ENGINE_LIB) $(DAEMON_LIB) $(BPF_OBJS) $(PROGS) $(UNIT_BINS) $(BPFT_BINS) \
 	$(IO_LIB) $(NSPROG_BINS) $(LIB_SO) $(LIB_A) $(LIB_PC) $(EXAMPLE_BINS) \
+	$(PRELOAD_SO) $(PRELOAD_RUN) \
 	$(BUILD)/benchtool-xtcp
 
 deps: $(DEPS_STAMP)
@@ -168,6 +172,16 @@ $(LIB_SO): $(LIB_OBJS)
 $(LIB_A): $(LIB_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/user/lib/preload.o: CFLAGS += -fPIC
+
+$(PRELOAD_SO): $(BUILD)/user/lib/preload.o $(LIB_OBJS)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -shared $^ -o $@ -ldl -lpthread
+
+$(PRELOAD_RUN): tools/xtcp-run
+	$(call msg,INSTALL,$@)
+	$(Q)mkdir -p $(@D) && install -m 755 $< $@
 
 $(LIB_PC): Makefile
 	$(call msg,GEN,$@)
