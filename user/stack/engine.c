@@ -736,11 +736,34 @@ long eng_send(struct tcb *t, const void *buf, size_t len, unsigned flags,
 	return n;
 }
 
+/*
+ * The application took @n bytes from the receive buffer. Window update
+ * (RFC 9293 3.8.6.2.2): tell the peer once the window opens by two
+ * segments or half the buffer, and always when it was closed (else the
+ * peer waits on its persist timer).
+ */
+void tcb_rcv_consume(struct tcb *t, uint32_t n, uint64_t now)
+{
+	uint32_t old_wnd =
+		seq_gt(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt : 0;
+	uint32_t new_wnd;
+
+	ring_consume(&t->rcvbuf, n);
+	new_wnd = tcp_rcv_window(t);
+	if (t->state != TCPS_CLOSED && t->state != TCPS_TIME_WAIT &&
+	    !(t->flags & TF_RCVD_FIN) &&
+	    (new_wnd >= old_wnd + 2 * t->rmss ||
+	     new_wnd >= old_wnd + t->rcvbuf_limit / 2 ||
+	     (old_wnd == 0 && new_wnd > 0))) {
+		t->flags |= TF_ACKNOW;
+		tcp_output(t, now);
+	}
+}
+
 long eng_recv(struct tcb *t, void *buf, size_t len, unsigned flags,
 	      uint64_t now)
 {
 	uint32_t avail, n, skip;
-	uint32_t old_wnd, new_wnd;
 
 	if (flags & RECV_OOB)
 		return urg_recv_oob(t, buf, len, flags);
@@ -765,20 +788,8 @@ long eng_recv(struct tcb *t, void *buf, size_t len, unsigned flags,
 	n = len < avail ? (uint32_t)len : avail;
 	if (flags & RECV_PEEK)
 		return ring_peek(&t->rcvbuf, skip, buf, n);
-	old_wnd = seq_gt(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt : 0;
-	ring_read(&t->rcvbuf, buf, n);
-	/* Window update (RFC 9293 3.8.6.2.2): tell the peer once the window
-	 * opens by two segments or half the buffer, and always when it was
-	 * closed (else the peer waits on its persist timer). */
-	new_wnd = tcp_rcv_window(t);
-	if (t->state != TCPS_CLOSED && t->state != TCPS_TIME_WAIT &&
-	    !(t->flags & TF_RCVD_FIN) &&
-	    (new_wnd >= old_wnd + 2 * t->rmss ||
-	     new_wnd >= old_wnd + t->rcvbuf_limit / 2 ||
-	     (old_wnd == 0 && new_wnd > 0))) {
-		t->flags |= TF_ACKNOW;
-		tcp_output(t, now);
-	}
+	ring_peek(&t->rcvbuf, 0, buf, n);
+	tcb_rcv_consume(t, n, now);
 	return n;
 }
 

@@ -117,26 +117,12 @@ long eng_snd_produced(struct tcb *t, uint32_t n, unsigned flags, uint64_t now)
 
 long eng_rcv_consumed(struct tcb *t, uint32_t n, uint64_t now)
 {
-	uint32_t old_wnd, new_wnd;
-
 	if (!n)
 		return 0;
 	if (!t->rcvbuf.buf || t->state == TCPS_LISTEN ||
 	    n > ring_used(&t->rcvbuf))
 		return -EINVAL;
-	old_wnd = seq_gt(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt : 0;
-	ring_consume(&t->rcvbuf, n);
-	/* eng_recv's window update (RFC 9293 3.8.6.2.2): once the window
-	 * opens by two segments or half the buffer, or from zero. */
-	new_wnd = tcp_rcv_window(t);
-	if (t->state != TCPS_CLOSED && t->state != TCPS_TIME_WAIT &&
-	    !(t->flags & TF_RCVD_FIN) &&
-	    (new_wnd >= old_wnd + 2 * t->rmss ||
-	     new_wnd >= old_wnd + t->rcvbuf_limit / 2 ||
-	     (old_wnd == 0 && new_wnd > 0))) {
-		t->flags |= TF_ACKNOW;
-		tcp_output(t, now);
-	}
+	tcb_rcv_consume(t, n, now);
 	return n;
 }
 

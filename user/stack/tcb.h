@@ -177,6 +177,9 @@ void tcb_free(struct tcb *t);
 /* A connection reached ESTABLISHED: start congestion control. */
 void tcb_established(struct tcb *t, uint64_t now);
 int tcb_alloc_buffers(struct tcb *t);
+/* The application consumed @n received bytes: release them and send a
+ * window update when the rules call for one (eng_recv, eng_rcv_consumed). */
+void tcb_rcv_consume(struct tcb *t, uint32_t n, uint64_t now);
 /* Give @r its memory if it has none yet; -ENOBUFS when there is none. */
 int tcb_ring_ensure(struct tcb *t, struct ring *r, uint32_t limit);
 int conn_insert(struct engine *e, struct tcb *t);
