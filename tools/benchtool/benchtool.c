@@ -111,6 +111,24 @@ static void nodelay(int fd)
 	S(setsockopt)(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }
 
+/*
+ * BENCH_CC names the congestion control both stacks run. Per socket,
+ * because a network namespace may only choose its default among the
+ * algorithms the initial namespace allows (net.ipv4.tcp_allowed_...).
+ */
+static void set_cc(int fd)
+{
+	const char *cc = getenv("BENCH_CC");
+
+	if (cc && *cc &&
+	    S(setsockopt)(fd, IPPROTO_TCP, TCP_CONGESTION, cc,
+			  (socklen_t)strlen(cc))) {
+		fprintf(stderr, "benchtool: TCP_CONGESTION %s: %s\n", cc,
+			strerror(errno));
+		exit(1);
+	}
+}
+
 static int dial(const char *host, const char *port)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
@@ -123,6 +141,8 @@ static int dial(const char *host, const char *port)
 		return -1;
 	}
 	fd = S(socket)(ai->ai_family, SOCK_STREAM, 0);
+	if (fd >= 0)
+		set_cc(fd);
 	if (fd >= 0 && S(connect)(fd, ai->ai_addr, ai->ai_addrlen)) {
 		int e = errno;
 
@@ -143,6 +163,7 @@ static int listener(const char *port, int backlog)
 	if (fd < 0)
 		return -1;
 	S(setsockopt)(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	set_cc(fd); /* accepted connections inherit it */
 	if (S(bind)(fd, (struct sockaddr *)&a, sizeof(a)) ||
 	    S(listen)(fd, backlog))
 		return -1;
