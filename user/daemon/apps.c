@@ -103,10 +103,18 @@ struct linger_rec {
 	struct linger_rec *next;
 };
 
+/*
+ * Both are looked up per connection opened or closed, and a busy server
+ * has tens of thousands in TIME-WAIT: hashed, not lists.
+ */
+#define XDP_REF_BUCKETS 1024
+#define LINGER_BUCKETS 4096
+
 struct apps {
 	struct apps_env env;
-	struct xdp_ref *xdp_refs;
-	struct linger_rec *lingers;
+	struct xdp_ref *xdp_refs[XDP_REF_BUCKETS];
+	struct linger_rec *lingers[LINGER_BUCKETS];
+	uint32_t nlingers;
 	int lfd, epfd;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	struct app_sess *sessions;
@@ -306,7 +314,7 @@ void apps_buf_free(struct apps *a, void *mem, size_t size)
 {
 	struct region *rg = a ? region_of(a, mem) : NULL;
 
-	if (a && a->lingers)
+	if (a && a->nlingers)
 		linger_end(a, mem);
 	if (rg)
 		region_free(a, rg, mem, size);
@@ -611,14 +619,25 @@ static struct app_sock *sock_new(struct apps *a, struct app_sess *s, int domain,
  * a fast-path slot and a closed connection the engine still finishes may
  * share one (address, port).
  */
+static struct xdp_ref **xdp_bucket(struct apps *a, const struct ip_addr *addr,
+				   uint16_t port)
+{
+	uint32_t h = port * 0x9e3779b1u;
+
+	for (unsigned i = 0; i < sizeof(addr->b); i++)
+		h = (h ^ addr->b[i]) * 0x01000193u;
+	return &a->xdp_refs[h % XDP_REF_BUCKETS];
+}
+
 static bool xdp_get(struct apps *a, const struct ip_addr *addr, uint16_t port,
 		    uint32_t flags)
 {
-	struct xdp_ref *r;
+	struct xdp_ref *r, **head;
 
 	if (!a->env.bind_port || bind_is_loopback(addr))
 		return false;
-	for (r = a->xdp_refs; r; r = r->next) {
+	head = xdp_bucket(a, addr, port);
+	for (r = *head; r; r = r->next) {
 		if (r->port == port && !memcmp(&r->addr, addr, sizeof(*addr))) {
 			r->refs++;
 			return true;
@@ -635,14 +654,15 @@ static bool xdp_get(struct apps *a, const struct ip_addr *addr, uint16_t port,
 	r->addr = *addr;
 	r->port = port;
 	r->refs = 1;
-	r->next = a->xdp_refs;
-	a->xdp_refs = r;
+	r->next = *head;
+	*head = r;
 	return true;
 }
 
 static void xdp_put(struct apps *a, const struct ip_addr *addr, uint16_t port)
 {
-	for (struct xdp_ref **pp = &a->xdp_refs, *r; (r = *pp); pp = &r->next) {
+	for (struct xdp_ref **pp = xdp_bucket(a, addr, port), *r; (r = *pp);
+	     pp = &r->next) {
 		if (r->port != port || memcmp(&r->addr, addr, sizeof(*addr)))
 			continue;
 		if (--r->refs)
@@ -680,6 +700,14 @@ static void xdp_bind(struct apps *a, struct app_sock *as,
  * its segments must keep reaching us, through a bound-map entry for its
  * local (address, port), dropped in apps_buf_free.
  */
+static struct linger_rec **linger_bucket(struct apps *a, const void *ring)
+{
+	/* Rings are at least 64-byte aligned blocks. */
+	uintptr_t h = ((uintptr_t)ring >> 6) * 0x9e3779b97f4a7c15ull;
+
+	return &a->lingers[(h >> 32) % LINGER_BUCKETS];
+}
+
 static void linger_start(struct apps *a, struct app_sock *as, const void *ring)
 {
 	struct linger_rec *l;
@@ -699,17 +727,19 @@ static void linger_start(struct apps *a, struct app_sock *as, const void *ring)
 	l->ring = ring;
 	l->addr = la;
 	l->port = lp;
-	l->next = a->lingers;
-	a->lingers = l;
+	l->next = *linger_bucket(a, ring);
+	*linger_bucket(a, ring) = l;
+	a->nlingers++;
 }
 
 static void linger_end(struct apps *a, const void *ring)
 {
-	for (struct linger_rec **pp = &a->lingers, *l; (l = *pp);
+	for (struct linger_rec **pp = linger_bucket(a, ring), *l; (l = *pp);
 	     pp = &l->next) {
 		if (l->ring != ring)
 			continue;
 		*pp = l->next;
+		a->nlingers--;
 		xdp_put(a, &l->addr, l->port);
 		free(l);
 		return;
@@ -1694,17 +1724,21 @@ void apps_free(struct apps *a)
 		a->regions = rg->next;
 		region_destroy(rg);
 	}
-	while (a->lingers) {
-		struct linger_rec *l = a->lingers;
+	for (unsigned i = 0; i < LINGER_BUCKETS; i++) {
+		while (a->lingers[i]) {
+			struct linger_rec *l = a->lingers[i];
 
-		a->lingers = l->next;
-		free(l);
+			a->lingers[i] = l->next;
+			free(l);
+		}
 	}
-	while (a->xdp_refs) {
-		struct xdp_ref *r = a->xdp_refs;
+	for (unsigned i = 0; i < XDP_REF_BUCKETS; i++) {
+		while (a->xdp_refs[i]) {
+			struct xdp_ref *r = a->xdp_refs[i];
 
-		a->xdp_refs = r->next;
-		free(r);
+			a->xdp_refs[i] = r->next;
+			free(r);
+		}
 	}
 	free(a);
 }

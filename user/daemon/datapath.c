@@ -42,6 +42,8 @@ unsigned dp_rx(struct datapath *dp, struct engine *eng, uint64_t now)
 	for (unsigned p = 0; p < dp->nports; p++) {
 		unsigned n = xio_rx(dp->port[p], f, DP_RX_BATCH);
 
+		/* One answer per connection for what arrived together. */
+		eng_batch_begin(eng);
 		for (unsigned i = 0; i < n; i++) {
 			struct pkt pk;
 			int ret = pkt_parse_eth(f[i].data, f[i].len, dp->verify,
@@ -54,6 +56,7 @@ unsigned dp_rx(struct datapath *dp, struct engine *eng, uint64_t now)
 			}
 			eng_input(eng, &pk, now);
 		}
+		eng_batch_end(eng, now);
 		/* The engine copied what it keeps: the frames go back. */
 		if (n)
 			xio_rx_done(dp->port[p], f, n);

@@ -5,6 +5,7 @@
  */
 #include "stack/tcb.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -427,6 +428,8 @@ void tcb_free(struct tcb *t)
 	struct engine *e = t->eng;
 
 	th_cancel(&e->timers, &t->th);
+	if (t->defer_idx)
+		e->deferred[t->defer_idx - 1] = NULL;
 	if (t->sndbuf.buf)
 		e->ops.buf_free(e->user, t->sndbuf.buf, t->sndbuf.size);
 	if (t->rcvbuf.buf)
@@ -988,4 +991,46 @@ void eng_foreach(struct engine *e, void (*fn)(void *arg, const struct tcb *t),
 void eng_input(struct engine *e, const struct pkt *p, uint64_t now)
 {
 	tcp_input(e, p, now);
+}
+
+/* --- batched input (engine.h, eng_batch_begin) -------------------------- */
+
+void eng_batch_begin(struct engine *e)
+{
+	assert(!e->batching && !e->ndeferred);
+	e->batching = true;
+}
+
+void tcb_output_after_input(struct tcb *t, uint64_t now)
+{
+	struct engine *e = t->eng;
+
+	/* Out-of-order data wants its duplicate ACK now (RFC 5681 4.2):
+	 * only in-order progress waits. */
+	if (!e->batching || !ooo_empty(&t->ooo) ||
+	    (!t->defer_idx && e->ndeferred == ENG_BATCH_MAX)) {
+		tcp_output(t, now);
+		return;
+	}
+	if (!t->defer_idx) {
+		e->deferred[e->ndeferred++] = t;
+		t->defer_idx = e->ndeferred;
+	}
+}
+
+void eng_batch_end(struct engine *e, uint64_t now)
+{
+	e->batching = false;
+	/* tcp_output may free nothing here, but a tcb freed earlier in the
+	 * batch left NULL in its place (tcb_free). */
+	for (uint32_t i = 0; i < e->ndeferred; i++) {
+		struct tcb *t = e->deferred[i];
+
+		if (!t)
+			continue;
+		t->defer_idx = 0;
+		e->deferred[i] = NULL;
+		tcp_output(t, now);
+	}
+	e->ndeferred = 0;
 }

@@ -165,6 +165,20 @@ void eng_count_bad_wire(struct engine *e, int wire_err);
 
 /* Input and timers. */
 void eng_input(struct engine *e, const struct pkt *p, uint64_t now);
+
+/*
+ * Segments that arrived together: between eng_batch_begin and
+ * eng_batch_end, what a connection sends in answer to an in-order segment
+ * (an ACK, data the ACK let out) waits for the end of the batch, so a
+ * burst of N segments is acknowledged once with the state after all of
+ * them, as Linux does after GRO merged them. Anything urgent (a duplicate
+ * ACK for out-of-order data, an answer to an unacceptable segment, RST,
+ * handshake) still goes at once. At most ENG_BATCH_MAX connections wait;
+ * beyond that they send at once.
+ */
+#define ENG_BATCH_MAX 64
+void eng_batch_begin(struct engine *e);
+void eng_batch_end(struct engine *e, uint64_t now);
 void eng_timers(struct engine *e, uint64_t now);
 /* The earliest time eng_timers has work; UINT64_MAX when none. */
 uint64_t eng_next_deadline(const struct engine *e);

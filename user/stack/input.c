@@ -1003,7 +1003,7 @@ static void synchronized_input(struct tcb *t, struct seg_ctx *s)
 	 * byte is taken from the text once it is there. */
 	text_and_fin(t, s);
 	urg_input(t, s->p, s->now);
-	tcp_output(t, s->now);
+	tcb_output_after_input(t, s->now);
 	return;
 
 drop_after_ack:

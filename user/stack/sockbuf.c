@@ -14,20 +14,38 @@ static bool pow2(uint32_t v)
 	return v && !(v & (v - 1));
 }
 
-/* Move @r to @mem (@size >= r->size), keeping its counters and bytes. */
-static void ring_move(struct tcb *t, struct ring *r, uint8_t *mem,
-		      uint32_t size)
+/*
+ * Copy @n bytes of @r from counter @from into @mem (@size, a power of 2)
+ * at the same counter positions: runs bounded by the wrap of either ring.
+ */
+static void ring_copy_out(const struct ring *r, uint32_t from, uint32_t n,
+			  uint8_t *mem, uint32_t size)
+{
+	while (n) {
+		uint32_t s = from & (r->size - 1), d = from & (size - 1);
+		uint32_t k = n;
+
+		if (k > r->size - s)
+			k = r->size - s;
+		if (k > size - d)
+			k = size - d;
+		memcpy(mem + d, r->buf + s, k);
+		from += k;
+		n -= k;
+	}
+}
+
+/*
+ * Move @r to @mem (@size >= r->size), keeping its counters and the @span
+ * bytes from the tail on that mean something.
+ */
+static void ring_move(struct tcb *t, struct ring *r, uint32_t span,
+		      uint8_t *mem, uint32_t size)
 {
 	struct engine *e = t->eng;
 
 	if (r->buf) {
-		/* Everything from the tail on: buffered bytes and, in the
-		 * receive ring, out-of-order data beyond the head. */
-		for (uint32_t i = 0; i < r->size; i++) {
-			uint32_t pos = r->tail + i;
-
-			mem[pos & (size - 1)] = r->buf[pos & (r->size - 1)];
-		}
+		ring_copy_out(r, r->tail, span, mem, size);
 		e->ops.buf_free(e->user, r->buf, r->size);
 	}
 	r->buf = mem;
@@ -43,8 +61,12 @@ int eng_set_buffers(struct tcb *t, void *snd, uint32_t snd_size, void *rcv,
 	    (t->sndbuf.buf && snd_size < t->sndbuf.size) ||
 	    (t->rcvbuf.buf && rcv_size < t->rcvbuf.size))
 		return -EINVAL;
-	ring_move(t, &t->sndbuf, snd, snd_size);
-	ring_move(t, &t->rcvbuf, rcv, rcv_size);
+	/* The send ring's bytes are its used ones; the receive ring may also
+	 * hold out-of-order data beyond its head, anywhere in it. */
+	ring_move(t, &t->sndbuf, ring_used(&t->sndbuf), snd, snd_size);
+	ring_move(t, &t->rcvbuf,
+		  ooo_empty(&t->ooo) ? ring_used(&t->rcvbuf) : t->rcvbuf.size,
+		  rcv, rcv_size);
 	return 0;
 }
 
@@ -63,11 +85,7 @@ void *eng_orphan_buffers(struct tcb *t)
 	if (!mem)
 		return NULL;
 	/* Only what is still to be sent or acknowledged. */
-	for (uint32_t i = 0; i < used; i++) {
-		uint32_t pos = snd->tail + i;
-
-		mem[pos & (size - 1)] = snd->buf[pos & (snd->size - 1)];
-	}
+	ring_copy_out(snd, snd->tail, used, mem, size);
 	e->ops.buf_free(e->user, snd->buf, snd->size);
 	snd->buf = mem;
 	snd->size = size;

@@ -68,6 +68,7 @@ enum tcb_timer {
 struct tcb {
 	struct engine *eng;
 	struct tcb *hnext; /* hash chain */
+	uint32_t defer_idx; /* 1 + its place in eng->deferred; 0: none */
 	enum tcp_state state;
 	uint32_t flags; /* TF_* */
 
@@ -160,9 +161,17 @@ struct engine {
 
 	struct tcp_stats stats;
 	uint16_t next_ephemeral;
+
+	/* Between eng_batch_begin and eng_batch_end: connections whose
+	 * output waits for the end of the batch (see eng_batch_begin). */
+	bool batching;
+	uint32_t ndeferred;
+	struct tcb *deferred[ENG_BATCH_MAX];
 };
 
 /* engine.c */
+/* After a segment: send now, or at the end of the batch (eng_batch_*). */
+void tcb_output_after_input(struct tcb *t, uint64_t now);
 void tcb_timer_set(struct tcb *t, enum tcb_timer which, uint64_t deadline);
 void tcb_timer_clear(struct tcb *t, enum tcb_timer which);
 /* Put the tcb in the heap at its earliest deadline (or take it out). */
