@@ -363,6 +363,7 @@ static void print_stats(json_t *r)
 	print_counters("Frames rejected by the parser:",
 		       json_object_get(r, "bad_wire"));
 	print_counters("XDP verdicts:", json_object_get(r, "xdp"));
+	print_counters("Datapath (userspace):", json_object_get(r, "datapath"));
 	if (json_is_object(acks))
 		printf("ACKs absorbed by XDP: %lld of %lld (%.1f%%)\n",
 		       jint(acks, "absorbed"), jint(acks, "total"),

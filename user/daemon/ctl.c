@@ -424,6 +424,20 @@ static json_t *cmd_stats(const struct ctl_ops *ops, void *user, json_t *req)
 					 strerror(-ret));
 		}
 	}
+	if (ops->dp_counters) {
+		x = json_object();
+		if (!put(r, "datapath", x))
+			goto fail;
+		ec = (struct emit_ctx){ .obj = x };
+		ret = ops->dp_counters(user, emit_counter, &ec);
+		if (ec.nomem)
+			goto fail;
+		if (ret) {
+			json_decref(r);
+			return err_reply(-ret, "datapath counters: %s",
+					 strerror(-ret));
+		}
+	}
 	if (ops->ack_counts) {
 		uint64_t absorbed = 0, total = 0;
 

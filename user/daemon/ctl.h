@@ -108,6 +108,9 @@ struct ctl_ops {
 	 * emit(arg, name, value) for each. 0 or a negative errno.
 	 */
 	int (*xdp_counters)(void *user, ctl_emit_fn emit, void *arg);
+	/* Optional: the userspace datapath's counters, emitted the same way
+	 * (stats answers them as "datapath"). 0 or a negative errno. */
+	int (*dp_counters)(void *user, ctl_emit_fn emit, void *arg);
 	/*
 	 * Optional: pure ACKs absorbed by XDP, and all pure ACKs received
 	 * (absorbed + those the engine processed). 0 or a negative errno.

@@ -32,7 +32,10 @@
 #define DP_PENDING_MAX_AGE_US 3000000
 
 struct dp_stats {
-	uint64_t rx_frames, rx_bad, tx_frames, tx_no_frame, tx_no_route,
+	/* rx_csum_xdp: frames whose TCP checksum XDP verified (metadata),
+	 * not verified again here. */
+	uint64_t rx_frames, rx_bad, rx_csum_xdp, tx_frames, tx_no_frame,
+		tx_no_route,
 		tx_neigh_wait, tx_neigh_drop, tx_too_big, local_drops;
 };
 

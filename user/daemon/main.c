@@ -260,6 +260,23 @@ static int ctl_xdp_counters(void *u, ctl_emit_fn emit, void *arg)
 	return 0;
 }
 
+static int ctl_dp_counters(void *u, ctl_emit_fn emit, void *arg)
+{
+	const struct dp_stats *s = &((struct xtcpd *)u)->dp.st;
+
+	emit(arg, "rx_frames", s->rx_frames);
+	emit(arg, "rx_bad", s->rx_bad);
+	emit(arg, "rx_csum_xdp", s->rx_csum_xdp);
+	emit(arg, "tx_frames", s->tx_frames);
+	emit(arg, "tx_no_frame", s->tx_no_frame);
+	emit(arg, "tx_no_route", s->tx_no_route);
+	emit(arg, "tx_neigh_wait", s->tx_neigh_wait);
+	emit(arg, "tx_neigh_drop", s->tx_neigh_drop);
+	emit(arg, "tx_too_big", s->tx_too_big);
+	emit(arg, "local_drops", s->local_drops);
+	return 0;
+}
+
 /*
  * Pure ACKs handled in XDP (absorbed into their slot, or dropped as older
  * than one absorbed), of all pure ACKs of ours that reached XDP.
@@ -287,6 +304,7 @@ static const struct ctl_ops ctl_ops = {
 	.status = ctl_status,
 	.tunable_changed = ctl_tunable_changed,
 	.xdp_counters = ctl_xdp_counters,
+	.dp_counters = ctl_dp_counters,
 	.ack_counts = ctl_ack_counts,
 };
 

@@ -29,6 +29,10 @@
 #define XIO_BIND_STEP_MS 20
 /* Addresses moved per allocator call (on the stack). */
 #define XIO_CHUNK 64
+/* Where a received packet starts in its frame: no UMEM headroom of ours,
+ * then the kernel's XDP_PACKET_HEADROOM; XDP's metadata word just before. */
+#define XIO_RX_DATA_OFF XDP_PACKET_HEADROOM
+#define XIO_META_LEN 4
 /* sendto() calls one xio_tx_kick makes at most while the ring drains. */
 #define XIO_KICKS_MAX 64
 
@@ -103,8 +107,14 @@ static void refill(struct xio *x)
 			x->st.fill_low++;
 			break;
 		}
-		for (i = 0; i < n; i++)
+		for (i = 0; i < n; i++) {
+			/* Whatever the frame held before (a frame we sent,
+			 * say) must not pass for XDP's metadata. */
+			memset((uint8_t *)x->area + a[i] + XIO_RX_DATA_OFF -
+				       XIO_META_LEN,
+			       0, XIO_META_LEN);
 			*xsk_ring_prod__fill_addr(&x->fill, idx + i) = a[i];
+		}
 		xsk_ring_prod__submit(&x->fill, n);
 		have += n;
 		if (n < want) {
@@ -279,6 +289,12 @@ unsigned xio_rx(struct xio *x, struct xio_frame *out, unsigned max)
 		out[k].addr = a;
 		out[k].len = d->len;
 		out[k].data = (uint8_t *)x->area + a;
+		/* Metadata only where refill cleared it (copy mode puts the
+		 * packet XDP_PACKET_HEADROOM into the frame). */
+		out[k].meta = 0;
+		if (a - umem_frame_base(&x->u, a) == XIO_RX_DATA_OFF)
+			memcpy(&out[k].meta, out[k].data - XIO_META_LEN,
+			       XIO_META_LEN);
 		x->st.rx_bytes += d->len;
 		k++;
 	}

@@ -77,6 +77,7 @@ struct xio_cfg {
 struct xio_frame {
 	uint64_t addr;
 	uint32_t len;
+	uint32_t meta; /* XDP's metadata word (xdp_maps.h), 0: none */
 	uint8_t *data;
 };
 
