@@ -54,7 +54,8 @@ unsigned dp_rx(struct datapath *dp, struct engine *eng, uint64_t now)
 
 			/* XDP verified it (its metadata says): once is
 			 * enough. */
-			if (f[i].meta == (XTCP_META_MAGIC | XTCP_META_CSUM_OK)) {
+			if (f[i].meta ==
+			    (XTCP_META_MAGIC | XTCP_META_CSUM_OK)) {
 				verify &= ~PKT_VERIFY_TCP_CSUM;
 				dp->st.rx_csum_xdp++;
 			}

@@ -35,8 +35,8 @@ struct dp_stats {
 	/* rx_csum_xdp: frames whose TCP checksum XDP verified (metadata),
 	 * not verified again here. */
 	uint64_t rx_frames, rx_bad, rx_csum_xdp, tx_frames, tx_no_frame,
-		tx_no_route,
-		tx_neigh_wait, tx_neigh_drop, tx_too_big, local_drops;
+		tx_no_route, tx_neigh_wait, tx_neigh_drop, tx_too_big,
+		local_drops;
 };
 
 struct dp_pending {
