@@ -28,7 +28,9 @@
  * writer that publishes it with a release store after touching the bytes.
  * The app tells the daemon it moved an index by setting its bit in
  * pending_map and then pending; if daemon_sleeping is set it also writes
- * the doorbell eventfd. The daemon writes a socket's eventfd only when the
+ * the doorbell eventfd. It also sets pending after sending a control
+ * request, so a daemon busy with traffic serves it at once (it looks at
+ * the region every round, at its sockets only now and then). The daemon writes a socket's eventfd only when the
  * slot's want is non-zero (the app is about to sleep), clearing it.
  *
  * The daemon trusts nothing in the region: it keeps its own indices and

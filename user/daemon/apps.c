@@ -115,6 +115,7 @@ struct apps {
 	struct xdp_ref *xdp_refs[XDP_REF_BUCKETS];
 	struct linger_rec *lingers[LINGER_BUCKETS];
 	uint32_t nlingers;
+	bool requests; /* a session said it sent a control request */
 	int lfd, epfd;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	struct app_sess *sessions;
@@ -488,6 +489,9 @@ static unsigned sync_session(struct apps *a, struct app_sess *s, uint64_t now)
 
 	if (!s->hello || !__atomic_load_n(&s->hdr->pending, __ATOMIC_ACQUIRE))
 		return 0;
+	/* Also the sign of a control request (ipc.h): serve it this round
+	 * rather than at the next look at the sockets. */
+	a->requests = true;
 	/* Cleared before the map is read, with a full barrier between: a bit
 	 * set after our look comes with pending set again. */
 	__atomic_store_n(&s->hdr->pending, 0, __ATOMIC_SEQ_CST);
@@ -521,6 +525,10 @@ unsigned apps_run(struct apps *a, uint64_t now)
 	a->now = now;
 	for (struct app_sess *s = a->sessions; s; s = s->next)
 		n += sync_session(a, s, now);
+	if (a->requests) {
+		a->requests = false;
+		n += apps_handle(a, now);
+	}
 	publish_dirty(a);
 	return n;
 }

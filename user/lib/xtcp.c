@@ -157,6 +157,10 @@ static int call_locked(struct xtcp_ipc_req *q, struct xtcp_ipc_rep *r, int *fds,
 		set_dead();
 		return -ECONNRESET;
 	}
+	/* A busy daemon looks at the region every round but at its sockets
+	 * only now and then: tell it there is a request (ipc.h). */
+	if (G.hdr)
+		__atomic_store_n(&G.hdr->pending, 1, __ATOMIC_SEQ_CST);
 	do
 		n = recvmsg(G.ctl, &m, MSG_CMSG_CLOEXEC);
 	while (n < 0 && errno == EINTR);
