@@ -375,6 +375,29 @@ __attribute__((noinline)) int xtcp_l4_csum(struct xdp_md *ctx, __u32 l4_off,
 }
 
 /*
+ * A frame of a flow with a slot goes to the daemon: raise the slot's
+ * passed_ack to its ack (xdp_maps.h), before the frame is queued. A few
+ * tries: XDP on another CPU may raise it too.
+ */
+static __always_inline void note_passed(__u8 *th, __u32 slot)
+{
+	__u32 ack = bpf_ntohl(*(__be32 *)(th + 8)), old;
+	struct xtcp_ack_slot *s = bpf_map_lookup_elem(&xtcp_ack_slots, &slot);
+
+	/* Beyond what was sent: the engine drops it, window and all. */
+	if (!s || seq_gt(ack, READ_ONCE(s->snd_max)))
+		return;
+	for (int i = 0; i < 4; i++) {
+		old = READ_ONCE(s->passed_ack);
+		if (!seq_gt(ack, old))
+			return;
+		if (__sync_val_compare_and_swap(&s->passed_ack, old, ack) ==
+		    old)
+			return;
+	}
+}
+
+/*
  * Absorb the pure ACK whose TCP header is at th_off (its checksum verified,
  * no payload, flags ACK or ACK|PSH) into slot: 1 if absorbed (the caller
  * drops it), 0 if it goes to the daemon. The rules and the protocol are in
@@ -386,7 +409,7 @@ __attribute__((noinline)) int xtcp_absorb(struct xdp_md *ctx, __u32 th_off,
 	void *data_end = (void *)(long)ctx->data_end;
 	void *data = (void *)(long)ctx->data;
 	__u32 doff, off, i, seq, ack, wnd, tsval = 0, tsecr = 0;
-	__u32 c1, flags, rcv_nxt, floor, snd_max, ts_recent, g, una;
+	__u32 c1, flags, rcv_nxt, floor, snd_max, ts_recent, g, una, passed;
 	struct xtcp_ack_slot *s;
 	bool has_ts = false;
 	__u8 *th, *o;
@@ -464,6 +487,7 @@ __attribute__((noinline)) int xtcp_absorb(struct xdp_md *ctx, __u32 th_off,
 		return 0;
 	barrier();
 	una = READ_ONCE(s->snd_una);
+	passed = READ_ONCE(s->passed_ack);
 	/* Our last ack counts only inside the daemon's current window; a
 	 * stale one (before the floor, or from an earlier use) does not. */
 	if (!seq_gt(una, floor) || !seq_leq(una, snd_max))
@@ -478,6 +502,10 @@ __attribute__((noinline)) int xtcp_absorb(struct xdp_md *ctx, __u32 th_off,
 	if (seq_lt(ack, una))
 		return 2;
 	if (!seq_gt(ack, una) || !seq_leq(ack, snd_max))
+		return 0;
+	/* Not above a frame the daemon may not have read yet (passed_ack in
+	 * xdp_maps.h): this one goes after it, in order. */
+	if (!seq_gt(ack, passed))
 		return 0;
 	if (__sync_val_compare_and_swap(&s->gen, g, g + 1) != g)
 		return 0;
@@ -532,6 +560,16 @@ static __always_inline int to_stack(struct xdp_md *ctx, __u32 meta)
 	return verdict(act, XTCP_CNT_PASS_NO_XSK);
 }
 
+/* A frame of one of our flows goes to the daemon: first its slot learns
+ * its ack (note_passed). */
+static __always_inline int tcp_to_stack(struct xdp_md *ctx, __u8 *th,
+					__u32 slot, __u32 meta)
+{
+	if (slot != ~0u && (th[13] & TH_ACK))
+		note_passed(th, slot);
+	return to_stack(ctx, meta);
+}
+
 /*
  * A whole TCP segment of ours, seglen bytes at th_off (header checked by
  * tcp_ok), psum the partial sum of its pseudo-header but the length.
@@ -545,21 +583,21 @@ static __always_inline int tcp_in(struct xdp_md *ctx, __u8 *th, __u32 th_off,
 	__u32 slot;
 	int ok;
 
+	slot = flow && (flow->flags & XTCP_FLOW_SLOT) ? flow->slot : ~0u;
 	if (!verify_tcp_csum) {
 		count(XTCP_CNT_CSUM_DEFERRED);
-		return to_stack(ctx, 0);
+		return tcp_to_stack(ctx, th, slot, 0);
 	}
 	/* No SYN, FIN, RST: a pure ACK as the share of absorbed ACKs
 	 * counts it (URG, ECE, CWR and PSH are flags of an ACK still). */
 	pure_ack = seglen == doff &&
 		   (th[13] & (TH_ACK | TH_SYN | TH_FIN | TH_RST)) == TH_ACK;
-	slot = flow && (flow->flags & XTCP_FLOW_SLOT) ? flow->slot : ~0u;
 
 	psum += bpf_htons(seglen);
 	ok = xtcp_l4_csum(ctx, th_off, doff, seglen, fold(psum));
 	if (ok < 0) {
 		count(XTCP_CNT_CSUM_DEFERRED);
-		return to_stack(ctx, 0);
+		return tcp_to_stack(ctx, th, slot, 0);
 	}
 	if (!ok)
 		return verdict(XDP_DROP, XTCP_CNT_DROP_BAD_TCP_CSUM);
@@ -574,7 +612,7 @@ static __always_inline int tcp_in(struct xdp_md *ctx, __u8 *th, __u32 th_off,
 			return verdict(XDP_DROP, XTCP_CNT_ACK_STALE);
 		count(XTCP_CNT_ACK_TO_STACK);
 	}
-	return to_stack(ctx, XTCP_META_CSUM_OK);
+	return tcp_to_stack(ctx, th, slot, XTCP_META_CSUM_OK);
 }
 
 /*

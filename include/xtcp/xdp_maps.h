@@ -192,7 +192,15 @@ struct xtcp_ack_slot {
 	__u32 ts_val; /* its TSval, if it had a timestamp */
 	__u32 ts_ecr; /* its TSecr, if it had a timestamp */
 	__u32 absorbed; /* ACKs absorbed since publication, wrapping */
-	__u32 xdp_pad[2];
+	/*
+	 * The highest ack of this flow's frames XDP sent to the daemon. An
+	 * ACK is absorbed only above it: the daemon may apply the slot
+	 * before it reads frames that were queued earlier, and one of those
+	 * carrying the same ack (a zero window, say) would then be taken as
+	 * newer and its window would replace the slot's.
+	 */
+	__u32 passed_ack;
+	__u32 xdp_pad[1];
 } __attribute__((aligned(64)));
 
 /*

@@ -45,6 +45,8 @@ unsigned dp_rx(struct datapath *dp, struct engine *eng, uint64_t now)
 	for (unsigned p = 0; p < dp->nports; p++) {
 		unsigned n = xio_rx(dp->port[p], f, DP_RX_BATCH);
 
+		if (n && dp->before_rx)
+			dp->before_rx(dp->before_rx_arg, now);
 		/* One answer per connection for what arrived together. */
 		eng_batch_begin(eng);
 		for (unsigned i = 0; i < n; i++) {

@@ -66,6 +66,13 @@ struct datapath {
 	/* Called before frames are handed to the kernel (optional). */
 	void (*before_tx)(void *arg);
 	void *before_tx_arg;
+	/*
+	 * Called with received frames in hand, before the engine sees them
+	 * (optional): ACKs XDP absorbed before it passed these frames are
+	 * older than they are, and must be applied first (flows.c).
+	 */
+	void (*before_rx)(void *arg, uint64_t now);
+	void *before_rx_arg;
 };
 
 /* @nl and the ports stay the caller's; @ifindex/@mac/@mtu of the link. */

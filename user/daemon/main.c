@@ -145,6 +145,13 @@ static void on_before_tx(void *arg)
 	flows_publish(&d->flows);
 }
 
+static void on_before_rx(void *arg, uint64_t now)
+{
+	struct xtcpd *d = arg;
+
+	flows_sync(&d->flows, now);
+}
+
 static void *on_svc_open(void *arg, struct tcb *t, uint64_t now)
 {
 	struct xtcpd *d = arg;
@@ -545,6 +552,8 @@ static int open_datapath(struct xtcpd *d)
 	dp_init(&d->dp, d->nl, li.ifindex, li.mac, li.mtu);
 	d->dp.before_tx = on_before_tx;
 	d->dp.before_tx_arg = d;
+	d->dp.before_rx = on_before_rx;
+	d->dp.before_rx_arg = d;
 	log_addresses(d, ifc->name);
 	nl_set_neigh_cb(d->nl, on_neigh, d);
 	for (uint32_t q = 0; q < (ifc->nqueues ? ifc->nqueues : 1); q++) {

@@ -183,6 +183,7 @@ static int xdp_half_reset(struct xtcp_ack_slot *s, const struct xfp_ctl *c)
 	__atomic_store_n(&s->ts_val, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->ts_ecr, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->absorbed, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->passed_ack, c->snd_una, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->gen, g + 2, __ATOMIC_RELEASE);
 	return 0;
 }
