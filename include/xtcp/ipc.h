@@ -40,13 +40,14 @@
 
 #include <stdint.h>
 
-#define XTCP_IPC_VERSION 1
+#define XTCP_IPC_VERSION 2
 #define XTCP_SHM_MAGIC 0x4d485358u /* "XSHM" */
 #define XTCP_APP_SOCKET_DEFAULT "/run/xtcp/app.sock"
 /* Environment variable libxtcp reads for another socket path. */
 #define XTCP_APP_SOCKET_ENV "XTCP_APP_SOCKET"
 
-#define XTCP_IPC_DATA_MAX 256 /* option values, OOB bytes */
+/* Option values (TCP_INFO: 280 bytes), OOB bytes. */
+#define XTCP_IPC_DATA_MAX 512
 #define XTCP_IPC_NO_SLOT 0xffffffffu
 
 enum xtcp_ipc_op {

@@ -1194,7 +1194,8 @@ static int op_setsockopt(struct apps *a, struct app_sock *as,
 }
 
 static int op_getsockopt(struct apps *a, struct app_sock *as,
-			 const struct xtcp_ipc_req *q, struct reply *rp)
+			 const struct xtcp_ipc_req *q, struct reply *rp,
+			 uint64_t now)
 {
 	int level = q->arg[0], name = q->arg[1], v;
 
@@ -1211,7 +1212,7 @@ static int op_getsockopt(struct apps *a, struct app_sock *as,
 		socklen_t len = q->len < XTCP_IPC_DATA_MAX ? q->len :
 							     XTCP_IPC_DATA_MAX;
 		int ret = as->t ? eng_getsockopt(as->t, level, name, rp->r.data,
-						 &len) :
+						 &len, now) :
 				  sockopts_get(a->env.eng, &as->opts, level,
 					       name, rp->r.data, &len);
 
@@ -1315,7 +1316,7 @@ static int dispatch(struct apps *a, struct app_sess *s,
 	case XTCP_OP_SETSOCKOPT:
 		return op_setsockopt(a, as, q, now);
 	case XTCP_OP_GETSOCKOPT:
-		return op_getsockopt(a, as, q, rp);
+		return op_getsockopt(a, as, q, rp, now);
 	case XTCP_OP_GETNAME:
 		return op_getname(a, as, rp);
 	case XTCP_OP_SEND_OOB:
