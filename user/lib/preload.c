@@ -690,6 +690,8 @@ static int do_fcntl(int (*real)(int, int, ...), int fd, int cmd, long arg)
 	case F_SETFL:
 	case F_GETOWN:
 	case F_SETOWN:
+	case F_GETOWN_EX:
+	case F_SETOWN_EX:
 		return X(xtcp_fcntl(fd, cmd, arg));
 	default: /* F_GETFD, F_SETFD and the rest: the descriptor's own */
 		return real(fd, cmd, arg);
