@@ -113,6 +113,33 @@ check "reads stop at the mark, MSG_OOB gives the byte, never the stream" \
 check "SO_OOBINLINE: two reads split at the mark, MSG_OOB EINVAL" \
 	is "fionread=7 r1=abc atmark=1 oob=EINVAL pri=1 r2=Xdef atmark2=0" \
 	oob_case 7002 inline
+check "SO_OOBINLINE set once the urgent byte is there: read inline" \
+	is "fionread=7 r1=abc atmark=1 oob=EINVAL pri=1 r2=Xdef atmark2=0" \
+	oob_case 7004 late
+
+# An unmodified program under xtcp-run: select's exceptional condition,
+# FIONREAD, sockatmark(3) (glibc's own ioctl call, wrapped), MSG_OOB.
+py_oob() { # PORT
+	peer "$1" oob || return 1
+	in_b timeout 30 "$RUN" python3 - "$a4" "$1" <<'EOF'
+import ctypes, fcntl, select, socket, struct, sys, termios, time
+libc = ctypes.CDLL(None, use_errno=True)
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])))
+assert select.select([], [], [s], 10)[2], 'no exceptional condition'
+for i in range(10000):
+    n = struct.unpack('i', fcntl.ioctl(s, termios.FIONREAD, b'\0' * 4))[0]
+    if n >= 6:
+        break
+    time.sleep(0.001)
+a = s.recv(100)
+m = libc.sockatmark(s.fileno())
+o = s.recv(1, socket.MSG_OOB)
+b = s.recv(100)
+print(n, a.decode(), m, o.decode(), b.decode())
+EOF
+}
+check "under xtcp-run: select's exceptfds, FIONREAD, sockatmark, MSG_OOB" \
+	is "6 abc 1 X def" py_oob 7003
 
 # --- SIGURG ------------------------------------------------------------------
 

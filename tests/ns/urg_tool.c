@@ -3,10 +3,12 @@
  * A libxtcp program for tests/ns/test_urgent.sh: urgent data, SIGURG and
  * TCP_INFO of an xtcp connection to a Linux peer.
  *
- *	urg_tool oob HOST PORT [inline]  the peer sends "abc", "X" with
- *	                                 MSG_OOB, "def": once all is there,
- *	                                 print what reads, SIOCATMARK, MSG_OOB
- *	                                 and FIONREAD say, one line
+ *	urg_tool oob HOST PORT [inline|late]  the peer sends "abc", "X"
+ *	                                 with MSG_OOB, "def": once all is
+ *	                                 there, print what reads, SIOCATMARK,
+ *	                                 MSG_OOB and FIONREAD say, one line;
+ *	                                 SO_OOBINLINE before connect (inline)
+ *	                                 or once all is there (late)
  *	urg_tool sig HOST PORT none|pid|pgrp  the peer sends "abc", waits for
  *	                                 a line, sends "X" with MSG_OOB: print
  *	                                 the SIGURGs counted before and after
@@ -122,8 +124,9 @@ static void read_str(int fd, char *out, size_t size)
 		out[n] = 0;
 }
 
-static int cmd_oob(const char *host, const char *port, int oobinline)
+static int cmd_oob(const char *host, const char *port, const char *mode)
 {
+	int oobinline = !strcmp(mode, "inline"), late = !strcmp(mode, "late");
 	char r1[64], r2[64], oob[16];
 	int fd = dial(host, port, oobinline ? set_inline : NULL), want, n = 0;
 	int m1, m2, pri;
@@ -137,6 +140,12 @@ static int cmd_oob(const char *host, const char *port, int oobinline)
 	want = oobinline ? 7 : 6;
 	for (int i = 0; i < WAIT_MS && (n = fionread(fd)) < want; i++)
 		usleep(1000);
+	if (late) {
+		/* The byte joins the stream: FIONREAD counts it now. */
+		if (set_inline(fd))
+			return die("SO_OOBINLINE");
+		n = fionread(fd);
+	}
 	read_str(fd, r1, sizeof(r1));
 	m1 = atmark(fd);
 	if (xtcp_recv(fd, &c, 1, MSG_OOB) == 1)
@@ -284,8 +293,7 @@ int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc >= 4 && !strcmp(argv[1], "oob"))
-		return cmd_oob(argv[2], argv[3],
-			       argc > 4 && !strcmp(argv[4], "inline"));
+		return cmd_oob(argv[2], argv[3], argc > 4 ? argv[4] : "");
 	if (argc == 5 && !strcmp(argv[1], "sig"))
 		return cmd_sig(argv[2], argv[3], argv[4]);
 	if (argc == 3 && !strcmp(argv[1], "setown"))

@@ -1226,11 +1226,13 @@ static int op_setsockopt(struct apps *a, struct app_sock *as,
 		struct eng_cred cred = { .uid = as->s->cred.uid,
 					 .net_admin = as->s->cred.uid == 0 };
 
-		if (as->t)
-			return eng_setsockopt(as->t, level, name, q->data,
-					      q->len, &cred, now);
-		return sockopts_set(a->env.eng, &as->opts, level, name, q->data,
-				    q->len, &cred);
+		if (!as->t)
+			return sockopts_set(a->env.eng, &as->opts, level, name,
+					    q->data, q->len, &cred);
+		/* Republished: SO_OOBINLINE is in the urgent mark's word. */
+		mark_dirty(a, as);
+		return eng_setsockopt(as->t, level, name, q->data, q->len,
+				      &cred, now);
 	}
 }
 

@@ -678,6 +678,16 @@ int ioctl(int fd, unsigned long req, ...)
 	return REAL(ioctl)(fd, req, arg);
 }
 
+/* glibc's sockatmark calls its own ioctl, which is not interposed. */
+int sockatmark(int fd)
+{
+	int v;
+
+	if (!mine(fd))
+		return REAL(sockatmark)(fd);
+	return X(xtcp_ioctl(fd, SIOCATMARK, &v)) ? -1 : v;
+}
+
 static int do_fcntl(int (*real)(int, int, ...), int fd, int cmd, long arg)
 {
 	if (!mine(fd))
