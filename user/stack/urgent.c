@@ -167,9 +167,9 @@ uint32_t urg_recv_limit(struct tcb *t, uint32_t avail, uint32_t *skip,
 		uint32_t off = u->rcv_seq - read_seq(t);
 
 		if (off < n) {
-			if (off)
+			if (off) {
 				n = off; /* stop before the mark */
-			else if (!t->opts.oobinline) {
+			} else if (!t->opts.oobinline) {
 				/* At the mark, out of band: not part of the
 				 * stream. Inline, it is read from here. */
 				lead++;
