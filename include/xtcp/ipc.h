@@ -13,7 +13,7 @@
  *	HELLO           -> rep.fds = { memfd of the region, doorbell eventfd }
  *	SOCKET          -> a slot (index + generation), rep.fds = { eventfd }
  *	BIND/LISTEN/CONNECT/SHUTDOWN/CLOSE/SETSOCKOPT/GETSOCKOPT/GETNAME/
- *	SEND_OOB/RECV_OOB/ATMARK on (slot, gen)
+ *	SEND_OOB/RECV_OOB/ATMARK/SETOWN on (slot, gen)
  *	ACCEPT on a listener's slot -> a new slot, rep.fds = { eventfd }
  *
  * No request ever blocks in the daemon: ACCEPT answers -EAGAIN when the
@@ -42,13 +42,14 @@
 
 #include <stdint.h>
 
-#define XTCP_IPC_VERSION 1
+#define XTCP_IPC_VERSION 2
 #define XTCP_SHM_MAGIC 0x4d485358u /* "XSHM" */
 #define XTCP_APP_SOCKET_DEFAULT "/run/xtcp/app.sock"
 /* Environment variable libxtcp reads for another socket path. */
 #define XTCP_APP_SOCKET_ENV "XTCP_APP_SOCKET"
 
-#define XTCP_IPC_DATA_MAX 256 /* option values, OOB bytes */
+/* Option values (TCP_INFO: 280 bytes), OOB bytes. */
+#define XTCP_IPC_DATA_MAX 512
 #define XTCP_IPC_NO_SLOT 0xffffffffu
 
 enum xtcp_ipc_op {
@@ -66,6 +67,7 @@ enum xtcp_ipc_op {
 	XTCP_OP_SEND_OOB, /* data/len; -> val[0] bytes, val[1] tx head */
 	XTCP_OP_RECV_OOB, /* arg[0] flags (MSG_PEEK) -> data/len */
 	XTCP_OP_ATMARK, /* -> val[0] 1 at the urgent mark */
+	XTCP_OP_SETOWN, /* arg[0] F_OWNER_*, arg[1] id (0: none): SIGURG */
 	XTCP_OP_MAX
 };
 
@@ -126,6 +128,12 @@ struct xtcp_ipc_rep {
 #define XTCP_SF_CONNECTED (1u << 6) /* the handshake completed */
 #define XTCP_SF_SHUT_WR (1u << 7) /* our FIN is queued: writes fail */
 
+/* Urgent mark flags (urg_mark >> 32), written by the daemon. */
+#define XTCP_UM_MARK (1u << 0) /* a mark at or ahead of the reader */
+#define XTCP_UM_ARRIVED (1u << 1) /* the urgent byte is in the ring */
+#define XTCP_UM_READ (1u << 2) /* and was taken with MSG_OOB */
+#define XTCP_UM_INLINE (1u << 3) /* SO_OOBINLINE: it is read in the stream */
+
 struct xtcp_shm_slot {
 	/* Line 0: written by the daemon. */
 	uint32_t gen; /* bumped every time the slot is handed out */
@@ -136,7 +144,16 @@ struct xtcp_shm_slot {
 	uint32_t rx_off, rx_size, rx_cap; /* ring offset, size (2^n), usable */
 	uint32_t tx_off, tx_size, tx_cap;
 	uint32_t urg_count; /* urgent marks seen so far */
-	uint8_t pad0[XTCP_CACHELINE - 12 * 4];
+	/*
+	 * Urgent data, stored before rx_head moves past the urgent byte (the
+	 * app loads rx_head first): urg_mark is the ring counter of the
+	 * urgent byte (low 32 bits) and XTCP_UM_* (high 32); urg_skip the
+	 * ring counter (low) and number (high) of bytes at the reader that
+	 * are not part of the stream (out-of-band bytes of older marks).
+	 * Reads stop before the mark and skip those bytes, and the urgent
+	 * byte unless XTCP_UM_INLINE; each is a single 64-bit store.
+	 */
+	uint64_t urg_mark, urg_skip;
 	/* Line 1: written by the app. */
 	uint32_t want; /* non-zero: write my eventfd on the next change */
 	uint8_t pad1[XTCP_CACHELINE - 4];
@@ -153,6 +170,9 @@ struct xtcp_shm_slot {
 	uint32_t tx_tail;
 	uint8_t pad5[XTCP_CACHELINE - 4];
 };
+
+_Static_assert(sizeof(struct xtcp_shm_slot) == 6 * XTCP_CACHELINE,
+	       "one cache line per writer");
 
 #define XTCP_SHM_SLOTS_MAX 4096
 

@@ -113,9 +113,13 @@ int xtcp_setsockopt(int fd, int level, int name, const void *val,
 int xtcp_getsockopt(int fd, int level, int name, void *val, socklen_t *len);
 int xtcp_getsockname(int fd, struct sockaddr *addr, socklen_t *len);
 int xtcp_getpeername(int fd, struct sockaddr *addr, socklen_t *len);
-/* FIONREAD, FIONBIO, SIOCATMARK (int *) */
+/* FIONREAD (stream bytes, out-of-band ones left out), FIONBIO, SIOCATMARK,
+ * FIOSETOWN/SIOCSPGRP, FIOGETOWN/SIOCGPGRP (int *) */
 int xtcp_ioctl(int fd, unsigned long req, ...);
-/* F_GETFL/F_SETFL (O_NONBLOCK), F_GETOWN/F_SETOWN, F_GETFD/F_SETFD */
+/* F_GETFL/F_SETFL (O_NONBLOCK), F_GETOWN/F_SETOWN and F_GETOWN_EX/
+ * F_SETOWN_EX (SIGURG on urgent data, sent by xtcpd: the owner must be
+ * one the caller may signal, else EPERM; ESRCH if there is none),
+ * F_GETFD/F_SETFD */
 int xtcp_fcntl(int fd, int cmd, ...);
 /* poll(2) over xtcp sockets and any other descriptors together. */
 int xtcp_poll(struct pollfd *fds, nfds_t n, int timeout);

@@ -7,12 +7,16 @@
  * with sequence and acknowledgement numbers near the live ones, others are
  * raw bytes through the wire parser.
  */
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "stack/engine.h"
 #include "stack/seg_emit.h"
+#include "stack/sockbuf.h"
 #include "wire/packet.h"
 
 struct fz {
@@ -187,7 +191,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				break;
 			case 1:
 				eng_recv(t, buf, take(&r, 2) % sizeof(buf),
-					 a & 0x80 ? RECV_PEEK : 0, f.now);
+					 (a & 0x80 ? RECV_PEEK : 0) |
+						 (a & 0x40 ? RECV_OOB : 0),
+					 f.now);
 				break;
 			case 2:
 				eng_shutdown(t, a >> 6 & 3, f.now);
@@ -199,7 +205,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			case 4: {
 				struct tcb_info ti;
 
+				uint8_t tcpi[512];
+				socklen_t len = sizeof(tcpi);
+				struct tcb_urg_view v;
+				struct tcb_rings rg;
+
 				tcb_get_info(t, &ti);
+				eng_getsockopt(t, IPPROTO_TCP, TCP_INFO, tcpi,
+					       &len, f.now);
+				/* What a ring reader skips and where it stops
+				 * lie within what is buffered. */
+				tcb_urg_view(t, &v);
+				tcb_rings(t, &rg);
+				if (v.skip_len &&
+				    v.skip_pos - rg.rcv_tail + v.skip_len >
+					    rg.rcv_head - rg.rcv_tail)
+					abort();
+				if (tcb_readable(t) > rg.rcv_head - rg.rcv_tail)
+					abort();
 				tcb_take_error(t);
 				break;
 			}

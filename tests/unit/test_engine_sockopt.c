@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "engine_helpers.h"
+#include "xtcp/tcp_info.h"
 #include "xtcp/xtcp.h"
 
 #define MSS 1460
@@ -54,7 +55,8 @@ static int tget(struct harness *h, int level, int name)
 	int v = -12345;
 	socklen_t len = sizeof(v);
 
-	assert_int_equal(eng_getsockopt(h->tcb, level, name, &v, &len), 0);
+	assert_int_equal(eng_getsockopt(h->tcb, level, name, &v, &len, h->now),
+			 0);
 	assert_int_equal(len, sizeof(v));
 	return v;
 }
@@ -315,7 +317,7 @@ static void congestion_and_init_cwnd(void **state)
 	assert_string_equal(info_of(h.tcb).cc, "cubic");
 	len = sizeof(name);
 	assert_int_equal(eng_getsockopt(h.tcb, IPPROTO_TCP, TCP_CONGESTION,
-					name, &len),
+					name, &len, h.now),
 			 0);
 	assert_string_equal(name, "cubic");
 	h_fini(&h);
@@ -324,7 +326,7 @@ static void congestion_and_init_cwnd(void **state)
 static void get_info_and_truncation(void **state)
 {
 	struct harness h;
-	struct tcb_info info;
+	struct xtcp_tcp_info info;
 	struct sock_opts o;
 	struct linger l;
 	socklen_t len;
@@ -333,12 +335,14 @@ static void get_info_and_truncation(void **state)
 
 	h_init(&h);
 	eng_default_opts(h.eng, &o);
-	/* Unconnected: TCP_INFO says CLOSED; TCP_MAXSEG the default. */
+	/* Unconnected: TCP_INFO says TCP_CLOSE (Linux's 7); TCP_MAXSEG the
+	 * default. */
 	len = sizeof(info);
 	assert_int_equal(
 		sockopts_get(h.eng, &o, IPPROTO_TCP, TCP_INFO, &info, &len), 0);
 	assert_int_equal(len, sizeof(info));
-	assert_int_equal(info.state, TCPS_CLOSED);
+	assert_int_equal(info.tcpi_state, 7);
+	assert_int_equal(info.tcpi_snd_mss, 536);
 	assert_int_equal(oget(&h, &o, IPPROTO_TCP, TCP_MAXSEG), 536);
 	assert_int_equal(oget(&h, &o, SOL_SOCKET, SO_ERROR), 0);
 	/* Unknown options to get: ENOPROTOOPT. */
@@ -383,15 +387,21 @@ static void get_info_and_truncation(void **state)
 	h_init(&h);
 	est_active(&h, NULL, MSS, 65535);
 	len = sizeof(info);
-	assert_int_equal(
-		eng_getsockopt(h.tcb, IPPROTO_TCP, TCP_INFO, &info, &len), 0);
-	assert_int_equal(info.state, TCPS_ESTABLISHED);
-	assert_int_equal(info.smss, MSS);
+	assert_int_equal(eng_getsockopt(h.tcb, IPPROTO_TCP, TCP_INFO, &info,
+					&len, h.now),
+			 0);
+	assert_int_equal(info.tcpi_state, 1); /* Linux's TCP_ESTABLISHED */
+	assert_int_equal(info.tcpi_snd_mss, MSS);
 	assert_int_equal(tget(&h, IPPROTO_TCP, TCP_MAXSEG), MSS);
+	/* Truncated to the caller's room, as Linux does. */
+	memset(&info, 0xaa, sizeof(info));
 	len = 4;
-	assert_int_equal(
-		eng_getsockopt(h.tcb, IPPROTO_TCP, TCP_INFO, &info, &len), 0);
+	assert_int_equal(eng_getsockopt(h.tcb, IPPROTO_TCP, TCP_INFO, &info,
+					&len, h.now),
+			 0);
 	assert_int_equal(len, 4);
+	assert_int_equal(info.tcpi_state, 1);
+	assert_int_equal(info.tcpi_rto, 0xaaaaaaaa);
 	h_fini(&h);
 }
 

@@ -16,6 +16,7 @@
 #include <netinet/in.h>
 
 #include "engine_helpers.h"
+#include "stack/sockbuf.h"
 
 #define MSS 1460
 
@@ -105,8 +106,8 @@ static void out_of_band_byte(void **state)
 	/* "abc!" with the pointer after '!' (seq 1 + 4). */
 	h_feed_urp(&h, "PAU", 1, 1, 65535, 4, "abc!", 4);
 	assert_true(h_events(&h) & EV_URGENT);
-	/* The urgent byte is not in the stream. */
-	assert_int_equal(tcb_readable(h.tcb), 4);
+	/* The urgent byte is not in the stream, nor counted (FIONREAD). */
+	assert_int_equal(tcb_readable(h.tcb), 3);
 	assert_int_equal(rd(&h, buf, sizeof(buf), RECV_PEEK), 3);
 	assert_string_equal(buf, "abc");
 	/* A read stops at the mark. */
@@ -248,6 +249,111 @@ static void a_newer_mark_replaces(void **state)
 	h_fini(&h);
 }
 
+/* The ring's tail as the engine keeps it (what the application owns). */
+static uint32_t rcv_tail(struct harness *h)
+{
+	struct tcb_rings r;
+
+	tcb_rings(h->tcb, &r);
+	return r.rcv_tail;
+}
+
+static void replaced_marks_are_skipped_in_place(void **state)
+{
+	struct harness h;
+	struct tcb_urg_view v;
+	uint32_t t0;
+	char buf[64];
+
+	h_init(&h);
+	est_active(&h, NULL, MSS, 65535);
+	t0 = rcv_tail(&h);
+	h_feed_urp(&h, "PAU", 1, 1, 65535, 2, "a!", 2);
+	assert_int_equal(rd(&h, buf, sizeof(buf), 0), 1);
+	assert_true(tcb_at_mark(h.tcb));
+	/* Two newer marks while the reader stands at the older byte: both
+	 * older bytes leave the stream, but stay in the ring (an application
+	 * may be reading it): the tail does not move, they are skipped. */
+	h_feed_urp(&h, "PAU", 3, 1, 65535, 1, "?", 1);
+	assert_true(h_events(&h) & EV_URGENT);
+	h_expect(&h, "A", 1, 4, 0);
+	h_feed_urp(&h, "PAU", 4, 1, 65535, 1, "#x", 2);
+	assert_true(h_events(&h) & EV_URGENT);
+	assert_int_equal(rcv_tail(&h), t0 + 1);
+	tcb_urg_view(h.tcb, &v);
+	assert_int_equal(v.skip_pos, t0 + 1);
+	assert_int_equal(v.skip_len, 2); /* '!' and '?' */
+	assert_true(v.mark);
+	assert_int_equal(v.mark_pos, t0 + 3); /* '#' */
+	assert_true(v.arrived);
+	assert_false(v.oob_read);
+	/* The reader is at the newest mark: past the dropped bytes. */
+	assert_true(tcb_at_mark(h.tcb));
+	assert_int_equal(tcb_readable(h.tcb), 1); /* "x" */
+	assert_int_equal(rd(&h, buf, sizeof(buf), RECV_PEEK), 1);
+	assert_string_equal(buf, "x");
+	assert_int_equal(rd(&h, buf, 1, RECV_OOB), 1);
+	assert_int_equal(buf[0], '#');
+	tcb_urg_view(h.tcb, &v);
+	assert_true(v.oob_read);
+	assert_int_equal(rd(&h, buf, sizeof(buf), 0), 1);
+	assert_string_equal(buf, "x");
+	assert_int_equal(rcv_tail(&h), t0 + 5);
+	tcb_urg_view(h.tcb, &v);
+	assert_false(v.mark);
+	assert_int_equal(v.skip_len, 0);
+	assert_false(tcb_at_mark(h.tcb));
+	h_advance(&h, 100 * MSEC);
+	h_expect(&h, "A", 1, 6, 0);
+	h_fini(&h);
+}
+
+/* The application's reader moves the tail itself (eng_rcv_consumed): the
+ * engine's view follows, whatever the application took. */
+static void view_follows_the_application(void **state)
+{
+	struct harness h;
+	struct tcb_urg_view v;
+	uint32_t t0;
+	char buf[8];
+	int on = 1;
+
+	h_init(&h);
+	est_active(&h, NULL, MSS, 65535);
+	t0 = rcv_tail(&h);
+	tcb_urg_view(h.tcb, &v);
+	assert_false(v.mark);
+	/* Announced ahead of its byte. */
+	h_feed_urp(&h, "PAU", 1, 1, 65535, 6, "abc", 3);
+	tcb_urg_view(h.tcb, &v);
+	assert_true(v.mark);
+	assert_false(v.arrived);
+	assert_int_equal(v.mark_pos, t0 + 5);
+	h_feed(&h, "PA", 4, 1, 65535, NULL, "de!f", 4);
+	tcb_urg_view(h.tcb, &v);
+	assert_true(v.arrived);
+	assert_int_equal(v.mark_pos, t0 + 5);
+	/* The application read "abcde", skipped '!' and read "f". */
+	assert_int_equal(eng_rcv_consumed(h.tcb, 5, h.now), 5);
+	assert_true(tcb_at_mark(h.tcb));
+	assert_int_equal(rd(&h, buf, 1, RECV_OOB), 1);
+	assert_int_equal(buf[0], '!');
+	assert_int_equal(eng_rcv_consumed(h.tcb, 2, h.now), 2);
+	tcb_urg_view(h.tcb, &v);
+	assert_false(v.mark);
+	assert_false(tcb_at_mark(h.tcb));
+	assert_int_equal(rd(&h, buf, 1, RECV_OOB), -EINVAL);
+	/* SO_OOBINLINE shows in the view. */
+	assert_int_equal(eng_setsockopt(h.tcb, SOL_SOCKET, SO_OOBINLINE, &on,
+					sizeof(on), NULL, h.now),
+			 0);
+	tcb_urg_view(h.tcb, &v);
+	assert_true(v.oobinline);
+	h_advance(&h, 100 * MSEC);
+	h_expect(&h, "A", 1, 8, 0);
+	h_fini(&h);
+}
+
 static void urg_ignored_after_fin_and_zero_pointer(void **state)
 {
 	struct harness h;
@@ -277,6 +383,8 @@ int main(void)
 		cmocka_unit_test(oobinline),
 		cmocka_unit_test(pointer_ahead_of_the_byte),
 		cmocka_unit_test(a_newer_mark_replaces),
+		cmocka_unit_test(replaced_marks_are_skipped_in_place),
+		cmocka_unit_test(view_follows_the_application),
 		cmocka_unit_test(urg_ignored_after_fin_and_zero_pointer),
 	};
 

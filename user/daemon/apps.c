@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "daemon/log.h"
+#include "daemon/urg.h"
 #include "stack/sockbuf.h"
 #include "xtcp/xdp_maps.h"
 #include "xtcp/xtcp.h"
@@ -70,6 +71,8 @@ struct app_sock {
 	void *ext; /* from env.conn_open */
 	bool has_rings;
 	bool dirty;
+	bool urg_sig; /* urgent data arrived: SIGURG at the next publish */
+	struct urg_owner owner; /* F_SETOWN */
 	struct app_sock *dnext;
 };
 
@@ -87,6 +90,7 @@ struct app_sess {
 	uint32_t seq;
 	struct app_sess *next, *prev;
 	bool dead;
+	struct urg_rate urg_rate; /* SIGURG deliveries */
 };
 
 struct xdp_ref {
@@ -382,6 +386,38 @@ static void wake(struct apps *a, struct app_sock *as)
 	}
 }
 
+/* Urgent data arrived for @as: SIGURG to its owner, if it has one. */
+static void urg_notify(struct apps *a, struct app_sock *as)
+{
+	int n;
+
+	as->urg_sig = false;
+	__atomic_fetch_add(&slot_of(as)->urg_count, 1, __ATOMIC_RELEASE);
+	if (!as->owner.id)
+		return; /* POSIX: no owner, no signal */
+	if (!urg_rate_ok(&as->s->urg_rate, a->now)) {
+		a->st.sigurgs_limited++;
+		return;
+	}
+	n = urg_signal(&as->owner, as->s->cred.uid, "/proc");
+	if (n > 0)
+		a->st.sigurgs += (uint64_t)n;
+}
+
+/* The urgent mark, before rx_head moves past its byte: an app that sees
+ * the byte sees the mark (it loads rx_head first). */
+static void publish_urg(struct app_sock *as)
+{
+	struct xtcp_shm_slot *sl = slot_of(as);
+	struct tcb_urg_view v;
+	uint64_t mark, skip;
+
+	tcb_urg_view(as->t, &v);
+	urg_slot_words(&v, &mark, &skip);
+	__atomic_store_n(&sl->urg_skip, skip, __ATOMIC_RELEASE);
+	__atomic_store_n(&sl->urg_mark, mark, __ATOMIC_RELEASE);
+}
+
 static void publish(struct apps *a, struct app_sock *as)
 {
 	struct xtcp_shm_slot *sl = slot_of(as);
@@ -397,6 +433,7 @@ static void publish(struct apps *a, struct app_sock *as)
 
 		take_error(as);
 		tcb_rings(as->t, &r);
+		publish_urg(as);
 		store_rel(&sl->rx_head, r.rcv_head);
 		store_rel(&sl->tx_tail, r.snd_tail);
 		state = XTCP_SS_TCP + (uint32_t)ts;
@@ -423,6 +460,8 @@ static void publish(struct apps *a, struct app_sock *as)
 	store_rel(&sl->state, state);
 	__atomic_fetch_add(&sl->changes, 1, __ATOMIC_RELEASE);
 	wake(a, as);
+	if (as->urg_sig)
+		urg_notify(a, as);
 }
 
 static void publish_dirty(struct apps *a)
@@ -442,6 +481,8 @@ bool apps_event(struct apps *a, struct tcb *t, unsigned ev)
 
 	if (!a || !as || as->tag != SOCK_TAG)
 		return false;
+	if (ev & EV_URGENT)
+		as->urg_sig = true;
 	mark_dirty(a, as);
 	return true;
 }
@@ -1223,16 +1264,19 @@ static int op_setsockopt(struct apps *a, struct app_sock *as,
 		struct eng_cred cred = { .uid = as->s->cred.uid,
 					 .net_admin = as->s->cred.uid == 0 };
 
-		if (as->t)
-			return eng_setsockopt(as->t, level, name, q->data,
-					      q->len, &cred, now);
-		return sockopts_set(a->env.eng, &as->opts, level, name, q->data,
-				    q->len, &cred);
+		if (!as->t)
+			return sockopts_set(a->env.eng, &as->opts, level, name,
+					    q->data, q->len, &cred);
+		/* Republished: SO_OOBINLINE is in the urgent mark's word. */
+		mark_dirty(a, as);
+		return eng_setsockopt(as->t, level, name, q->data, q->len,
+				      &cred, now);
 	}
 }
 
 static int op_getsockopt(struct apps *a, struct app_sock *as,
-			 const struct xtcp_ipc_req *q, struct reply *rp)
+			 const struct xtcp_ipc_req *q, struct reply *rp,
+			 uint64_t now)
 {
 	int level = q->arg[0], name = q->arg[1], v;
 
@@ -1249,7 +1293,7 @@ static int op_getsockopt(struct apps *a, struct app_sock *as,
 		socklen_t len = q->len < XTCP_IPC_DATA_MAX ? q->len :
 							     XTCP_IPC_DATA_MAX;
 		int ret = as->t ? eng_getsockopt(as->t, level, name, rp->r.data,
-						 &len) :
+						 &len, now) :
 				  sockopts_get(a->env.eng, &as->opts, level,
 					       name, rp->r.data, &len);
 
@@ -1323,6 +1367,16 @@ static int op_recv_oob(struct apps *a, struct app_sock *as,
 	return 0;
 }
 
+static int op_setown(struct app_sock *as, const struct xtcp_ipc_req *q)
+{
+	struct urg_owner o = { .type = q->arg[0], .id = q->arg[1] };
+	int ret = urg_owner_check(&o, as->s->cred.uid, "/proc");
+
+	if (!ret)
+		as->owner = o;
+	return ret;
+}
+
 static int dispatch(struct apps *a, struct app_sess *s,
 		    const struct xtcp_ipc_req *q, struct reply *rp,
 		    uint64_t now)
@@ -1353,7 +1407,7 @@ static int dispatch(struct apps *a, struct app_sess *s,
 	case XTCP_OP_SETSOCKOPT:
 		return op_setsockopt(a, as, q, now);
 	case XTCP_OP_GETSOCKOPT:
-		return op_getsockopt(a, as, q, rp);
+		return op_getsockopt(a, as, q, rp, now);
 	case XTCP_OP_GETNAME:
 		return op_getname(a, as, rp);
 	case XTCP_OP_SEND_OOB:
@@ -1366,6 +1420,8 @@ static int dispatch(struct apps *a, struct app_sess *s,
 		sync_sock(a, as, now);
 		rp->r.val[0] = tcb_at_mark(as->t);
 		return 0;
+	case XTCP_OP_SETOWN:
+		return op_setown(as, q);
 	default:
 		return -EOPNOTSUPP;
 	}

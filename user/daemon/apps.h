@@ -69,6 +69,7 @@ struct apps_env {
 struct apps_stats {
 	uint64_t sessions, sessions_closed, requests, bad_requests, bad_indices,
 		wakeups, doorbells, syncs;
+	uint64_t sigurgs, sigurgs_limited; /* SIGURG to owners (urg.h) */
 };
 
 struct apps;

@@ -678,6 +678,16 @@ int ioctl(int fd, unsigned long req, ...)
 	return REAL(ioctl)(fd, req, arg);
 }
 
+/* glibc's sockatmark calls its own ioctl, which is not interposed. */
+int sockatmark(int fd)
+{
+	int v;
+
+	if (!mine(fd))
+		return REAL(sockatmark)(fd);
+	return X(xtcp_ioctl(fd, SIOCATMARK, &v)) ? -1 : v;
+}
+
 static int do_fcntl(int (*real)(int, int, ...), int fd, int cmd, long arg)
 {
 	if (!mine(fd))
@@ -690,6 +700,8 @@ static int do_fcntl(int (*real)(int, int, ...), int fd, int cmd, long arg)
 	case F_SETFL:
 	case F_GETOWN:
 	case F_SETOWN:
+	case F_GETOWN_EX:
+	case F_SETOWN_EX:
 		return X(xtcp_fcntl(fd, cmd, arg));
 	default: /* F_GETFD, F_SETFD and the rest: the descriptor's own */
 		return real(fd, cmd, arg);

@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/urg_read.h"
 #include "xtcp/ipc.h"
 #include "xtcp/xtcp.h"
 
@@ -46,7 +47,7 @@ struct xsock {
 	bool nonblock;
 	bool linger_on;
 	int linger_s;
-	int owner; /* F_SETOWN */
+	int owner_type, owner_id; /* F_SETOWN_EX; id 0: none */
 	pthread_mutex_t rlock, wlock;
 };
 
@@ -359,6 +360,7 @@ static struct xsock *xs_new(int fd, uint32_t idx, uint32_t gen, int domain)
 	xs->idx = idx;
 	xs->gen = gen;
 	xs->domain = domain;
+	xs->owner_type = F_OWNER_PID;
 	xs->sl = &G.slots[idx];
 	pthread_mutex_init(&xs->rlock, NULL);
 	pthread_mutex_init(&xs->wlock, NULL);
@@ -760,12 +762,20 @@ static ssize_t recv_oob(struct xsock *xs, const struct iovec *iov, int cnt,
 	return r.len ? 1 : 0;
 }
 
+/* The slot's urgent words; loaded after rx_head (ipc.h). */
+static void urg_words(const struct xsock *xs, uint64_t *mark, uint64_t *skip)
+{
+	*mark = __atomic_load_n(&xs->sl->urg_mark, __ATOMIC_ACQUIRE);
+	*skip = __atomic_load_n(&xs->sl->urg_skip, __ATOMIC_ACQUIRE);
+}
+
 static ssize_t xs_recv(struct xsock *xs, const struct iovec *iov, int cnt,
 		       int flags)
 {
 	size_t want = iov_total(iov, cnt), got = 0;
 	bool peek = flags & MSG_PEEK;
 	bool block = !xs->nonblock && !(flags & MSG_DONTWAIT);
+	uint32_t ppos; /* MSG_PEEK: the ring counter to look at next */
 	ssize_t ret = 0;
 
 	if (flags & MSG_OOB)
@@ -775,29 +785,39 @@ static ssize_t xs_recv(struct xsock *xs, const struct iovec *iov, int cnt,
 	if (!want)
 		return 0;
 	pthread_mutex_lock(&xs->rlock);
+	ppos = xs->sl->rx_tail;
 	for (;;) {
 		uint32_t seen = changes(xs);
 		uint32_t fl = load_acq(&xs->sl->flags);
 		uint32_t head = load_acq(&xs->sl->rx_head);
-		uint32_t tail = xs->sl->rx_tail;
-		uint32_t avail = head - tail;
+		uint32_t pos = peek ? ppos : xs->sl->rx_tail;
+		uint32_t avail = head - pos;
+		struct xurg_plan p;
+		uint64_t mark, skip;
 		int err;
 
+		urg_words(xs, &mark, &skip); /* after rx_head (ipc.h) */
 		if (avail > xs->rx_size)
 			avail = 0; /* not the daemon's doing */
-		if (peek)
-			avail = avail > got ? avail - (uint32_t)got : 0;
-		if (avail) {
-			size_t n = want - got < avail ? want - got : avail;
+		xurg_plan(mark, skip, pos, avail, &p);
+		/* tcp(4P): "the system never returns data across the urgent
+		 * mark in a single read(2) call". */
+		if (got && p.at_mark)
+			break;
+		if (p.lead || p.n) {
+			size_t n = want - got < p.n ? want - got : p.n;
 
-			ring_to_iov(xs, tail + (peek ? (uint32_t)got : 0), n,
-				    iov, cnt, got);
+			pos += p.lead; /* bytes not in the stream */
+			ring_to_iov(xs, pos, n, iov, cnt, got);
 			got += n;
-			if (!peek) {
-				store_rel(&xs->sl->rx_tail, tail + (uint32_t)n);
+			pos += (uint32_t)n;
+			if (peek) {
+				ppos = pos;
+			} else {
+				store_rel(&xs->sl->rx_tail, pos);
 				kick(xs);
 			}
-			if (got == want || !(flags & MSG_WAITALL))
+			if (got == want || (got && !(flags & MSG_WAITALL)))
 				break;
 			continue;
 		}
@@ -1160,21 +1180,55 @@ int xtcp_getpeername(int fd, struct sockaddr *addr, socklen_t *len)
 	return getname(fd, addr, len, true);
 }
 
+/* Stream bytes in the receive ring (FIONREAD), out-of-band ones left out. */
 static uint32_t rx_avail(const struct xsock *xs)
 {
-	uint32_t n;
+	uint32_t n, tail = xs->sl->rx_tail;
+	uint64_t mark, skip;
 
 	if (!__atomic_load_n(&xs->rings, __ATOMIC_ACQUIRE))
 		return 0;
-	n = load_acq(&xs->sl->rx_head) - xs->sl->rx_tail;
-	return n <= xs->rx_size ? n : 0;
+	n = load_acq(&xs->sl->rx_head) - tail;
+	urg_words(xs, &mark, &skip);
+	return n <= xs->rx_size ? xurg_readable(mark, skip, tail, n) : 0;
+}
+
+/* The owner (F_SETOWN_EX) xtcpd signals on urgent data; id 0: none. */
+static int set_owner(struct xsock *xs, int type, int id)
+{
+	struct xtcp_ipc_req q;
+	struct xtcp_ipc_rep r;
+	int ret;
+
+	req_init(&q, xs, XTCP_OP_SETOWN);
+	q.arg[0] = type;
+	q.arg[1] = id;
+	ret = call(&q, &r, NULL, 0, NULL);
+	if (!ret) {
+		xs->owner_type = type;
+		xs->owner_id = id;
+	}
+	return ret;
+}
+
+/* F_SETOWN, FIOSETOWN, SIOCSPGRP: a pid, or a process group negated. */
+static int set_owner_arg(struct xsock *xs, long v)
+{
+	if (v < -(long)INT_MAX || v > INT_MAX)
+		return -EINVAL;
+	if (v < 0)
+		return set_owner(xs, F_OWNER_PGRP, (int)-v);
+	return set_owner(xs, F_OWNER_PID, (int)v);
+}
+
+static int get_owner(const struct xsock *xs)
+{
+	return xs->owner_type == F_OWNER_PGRP ? -xs->owner_id : xs->owner_id;
 }
 
 int xtcp_ioctl(int fd, unsigned long req, ...)
 {
 	struct xsock *xs = get(fd);
-	struct xtcp_ipc_req q;
-	struct xtcp_ipc_rep r;
 	va_list ap;
 	int *arg, ret;
 
@@ -1192,12 +1246,23 @@ int xtcp_ioctl(int fd, unsigned long req, ...)
 	case FIONBIO:
 		xs->nonblock = *arg != 0;
 		return 0;
-	case SIOCATMARK:
-		req_init(&q, xs, XTCP_OP_ATMARK);
-		ret = call(&q, &r, NULL, 0, NULL);
-		if (ret)
-			return fail(ret);
-		*arg = r.val[0] != 0;
+	case SIOCATMARK: {
+		uint64_t mark, skip;
+
+		/* From the slot, against our own tail (ipc.h). */
+		if (!__atomic_load_n(&xs->rings, __ATOMIC_ACQUIRE))
+			return fail(-EINVAL);
+		urg_words(xs, &mark, &skip);
+		*arg = xurg_atmark(mark, skip, xs->sl->rx_tail);
+		return 0;
+	}
+	case FIOSETOWN:
+	case SIOCSPGRP:
+		ret = set_owner_arg(xs, *arg);
+		return ret ? fail(ret) : 0;
+	case FIOGETOWN:
+	case SIOCGPGRP:
+		*arg = get_owner(xs);
 		return 0;
 	default:
 		return fail(-ENOTTY);
@@ -1209,6 +1274,7 @@ int xtcp_fcntl(int fd, int cmd, ...)
 	struct xsock *xs = get(fd);
 	va_list ap;
 	long arg;
+	int ret;
 
 	if (!xs)
 		return -1;
@@ -1222,10 +1288,27 @@ int xtcp_fcntl(int fd, int cmd, ...)
 		xs->nonblock = (arg & O_NONBLOCK) != 0;
 		return 0;
 	case F_GETOWN:
-		return xs->owner;
+		return get_owner(xs);
 	case F_SETOWN:
-		xs->owner = (int)arg;
-		return 0;
+		ret = set_owner_arg(xs, arg);
+		return ret ? fail(ret) : 0;
+	case F_GETOWN_EX:
+	case F_SETOWN_EX: {
+		struct f_owner_ex *o = (struct f_owner_ex *)arg;
+
+		if (!o)
+			return fail(-EFAULT);
+		if (cmd == F_GETOWN_EX) {
+			o->type = xs->owner_type;
+			o->pid = xs->owner_id;
+			return 0;
+		}
+		if (o->type != F_OWNER_TID && o->type != F_OWNER_PID &&
+		    o->type != F_OWNER_PGRP)
+			return fail(-EINVAL);
+		ret = set_owner(xs, o->type, o->pid);
+		return ret ? fail(ret) : 0;
+	}
 	case F_GETFD:
 	case F_SETFD:
 		return fcntl(fd, cmd, arg);
@@ -1252,9 +1335,15 @@ static short xs_revents(struct xsock *xs, short events)
 		   __atomic_load_n(&xs->rings, __ATOMIC_ACQUIRE)) {
 		bool err = __atomic_load_n(&xs->sl->so_error, __ATOMIC_ACQUIRE);
 
+		uint64_t mark, skip;
+
 		if (rx_avail(xs) || (fl & (XTCP_SF_FIN | XTCP_SF_CLOSED)) ||
 		    err)
 			rev |= POLLIN | POLLRDNORM;
+		/* Urgent data waiting (Linux's tcp_poll: EPOLLPRI). */
+		urg_words(xs, &mark, &skip);
+		if (xurg_pending(mark, skip, xs->sl->rx_tail))
+			rev |= POLLPRI;
 		if (fl & XTCP_SF_FIN)
 			rev |= POLLRDHUP;
 		if (!connecting(st)) {

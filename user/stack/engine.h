@@ -286,9 +286,11 @@ struct eng_cred {
 };
 int eng_setsockopt(struct tcb *t, int level, int name, const void *val,
 		   socklen_t len, const struct eng_cred *cred, uint64_t now);
-/* *len in: the room at @val; out: the bytes stored (truncated as Linux). */
+/* *len in: the room at @val; out: the bytes stored (truncated as Linux).
+ * @now dates TCP_INFO's last_* figures. TCP_INFO is Linux's struct
+ * tcp_info (include/xtcp/tcp_info.h). */
 int eng_getsockopt(struct tcb *t, int level, int name, void *val,
-		   socklen_t *len);
+		   socklen_t *len, uint64_t now);
 int sockopts_set(struct engine *e, struct sock_opts *o, int level, int name,
 		 const void *val, socklen_t len, const struct eng_cred *cred);
 int sockopts_get(const struct engine *e, const struct sock_opts *o, int level,

@@ -416,6 +416,7 @@ static void text_and_fin(struct tcb *t, struct seg_ctx *s)
 			 * at once with a duplicate ACK. */
 			ack_now = true;
 			e->stats.ooo_segs_in++;
+			t->rcv_ooopack++;
 			for (unsigned int i = 0; i < t->ooo.n; i++) {
 				uint32_t lo =
 					seq_max(s->seq, t->ooo.r[i].start);
@@ -561,6 +562,7 @@ static bool sack_update(struct tcb *t, const struct seg_ctx *s)
 		     (o->nsack > 1 && seq_geq(start, o->sack[1].start) &&
 		      seq_leq(end, o->sack[1].end)))) {
 			t->eng->stats.dsacks_in++;
+			t->dsack_dups++;
 			continue;
 		}
 		/* Blocks outside what is outstanding are not ours. */
@@ -945,6 +947,7 @@ static void synchronized_input(struct tcb *t, struct seg_ctx *s)
 			t->oflags &= (uint8_t)~OF_ECE;
 		if (s->p->payload_len && (s->p->ip.tos & 3) == IP_ECN_CE) {
 			e->stats.ecn_ce_in++;
+			t->received_ce++;
 			if (!(t->oflags & OF_ECE))
 				t->flags |= TF_ACKNOW;
 			t->oflags |= OF_ECE;
@@ -1042,6 +1045,10 @@ void tcp_input(struct engine *e, const struct pkt *p, uint64_t now)
 		return;
 	}
 	t->segs_in++;
+	if (p->payload_len) {
+		t->data_segs_in++;
+		t->last_data_rcv = now;
+	}
 	trace_seg_in(t, p, now);
 	keep_seg_in(t, now); /* RFC 1122 4.2.3.6: not idle */
 	if (t->state == TCPS_SYN_SENT)

@@ -10,7 +10,6 @@
 #include <string.h>
 
 #define MSS_MIN 64
-#define TS_OPT_LEN 12 /* NOP, NOP, kind 8, length 10 (RFC 7323 App. A) */
 
 static bool is_v4(const struct tcb *t)
 {
@@ -245,8 +244,11 @@ static void xmit(struct tcb *t, uint8_t flags, uint32_t seq, uint32_t off,
 	t->segs_out++;
 	/* RFC 5681 4.1 restarts after an interval without sending data:
 	 * pure ACKs do not count. */
-	if (len)
+	if (len) {
 		t->last_send = now;
+		t->data_segs_out++;
+		t->bytes_sent += len;
+	}
 	e->stats.tcpOutSegs++;
 	if (flags & TH_RST)
 		e->stats.tcpOutRsts++;
@@ -494,6 +496,7 @@ void tcp_output(struct tcb *t, uint64_t now)
 		if (retransmit) {
 			t->eng->stats.tcpRetransSegs++;
 			t->eng->stats.bytes_retrans += len;
+			t->bytes_retrans += len;
 			t->total_retrans++;
 		} else if (len) {
 			t->eng->stats.bytes_out += len;
@@ -576,6 +579,7 @@ void tcp_sack_rexmit(struct tcb *t, uint32_t seq, uint32_t len, uint64_t now)
 	}
 	t->eng->stats.tcpRetransSegs++;
 	t->eng->stats.bytes_retrans += len;
+	t->bytes_retrans += len;
 	t->total_retrans++;
 	/* Karn: the timed segment went again. */
 	if ((t->flags & TF_RTT_TIMING) && seq_leq(seq, t->rtt_seq))

@@ -79,6 +79,7 @@ void rtt_sample(struct rtt_est *r, uint32_t rtt_us)
 	uint64_t m8 = (uint64_t)rtt_us << SRTT_SHIFT;
 
 	if (!r->has_sample) {
+		r->min_us = rtt_us;
 		/* RFC 6298 2.2: SRTT <- R, RTTVAR <- R/2. */
 		store(r, m8, (uint64_t)rtt_us << (RTTVAR_SHIFT - 1));
 		r->has_sample = true;
@@ -98,6 +99,8 @@ void rtt_sample(struct rtt_est *r, uint32_t rtt_us)
 		s8 = (7 * s8 + m8 + 4) >> 3;
 		store(r, s8, v4);
 	}
+	if (rtt_us < r->min_us)
+		r->min_us = rtt_us;
 	r->rto_us = rto_from_estimate(r);
 	/* RFC 6298 5.7: a fresh measurement replaces the backed-off RTO. */
 	r->backoff = 0;

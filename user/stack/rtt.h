@@ -25,6 +25,7 @@ struct rtt_est {
 	uint32_t srtt_us, rttvar_us; /* valid when has_sample */
 	uint32_t rto_us; /* base RTO, before backoff */
 	uint32_t rto_min_us, rto_max_us;
+	uint32_t min_us; /* the smallest sample (TCP_INFO), valid with one */
 	uint8_t backoff; /* number of consecutive RTO expiries */
 	bool has_sample;
 	uint8_t srtt_frac; /* private: srtt's low 3 bits, in 1/8 us */

@@ -71,4 +71,21 @@ uint32_t tcb_acceptq_len(const struct tcb *t);
 /* Take so_error without clearing it: peek (0 if none). */
 int tcb_peek_error(const struct tcb *t);
 
+/*
+ * Urgent data as a reader of the receive ring applies it (urgent.c), in
+ * ring counters: reads stop before mark_pos; the byte there is skipped
+ * unless oobinline (it is read with RECV_OOB instead); the skip_len bytes
+ * at skip_pos are not part of the stream (older out-of-band bytes). What
+ * lies behind the tail the engine knows is left out.
+ */
+struct tcb_urg_view {
+	bool mark; /* a mark at or ahead of the tail */
+	bool arrived; /* its byte is in the ring */
+	bool oob_read; /* and was taken with RECV_OOB */
+	bool oobinline; /* SO_OOBINLINE */
+	uint32_t mark_pos; /* ring counter of the urgent byte */
+	uint32_t skip_pos, skip_len; /* dropped bytes (skip_len 0: none) */
+};
+void tcb_urg_view(const struct tcb *t, struct tcb_urg_view *v);
+
 #endif

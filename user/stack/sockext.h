@@ -34,6 +34,9 @@ enum urg_state {
 struct tcb_urg {
 	uint32_t snd_up; /* SND.UP: the byte after our urgent byte */
 	uint32_t rcv_seq; /* the peer's urgent byte: RCV.UP - 1 */
+	/* Out-of-band bytes of replaced marks, dropped from the stream but
+	 * still in the ring at the reader: [skip_seq, skip_seq + skip_len). */
+	uint32_t skip_seq, skip_len;
 	bool snd_mode; /* snd_up is ahead of SND.UNA */
 	uint8_t rcv_state; /* enum urg_state */
 	uint8_t byte; /* with URG_VALID/URG_READ */
@@ -88,7 +91,9 @@ void urg_input(struct tcb *t, const struct pkt *p, uint64_t now);
 uint32_t urg_recv_limit(struct tcb *t, uint32_t avail, uint32_t *skip,
 			bool consume);
 long urg_recv_oob(struct tcb *t, void *buf, size_t len, unsigned flags);
-uint32_t urg_hidden(const struct tcb *t); /* 1: the OOB byte is next */
+/* Bytes in the receive ring that are not part of the stream: dropped
+ * bytes at the tail, and the out-of-band byte. */
+uint32_t urg_hidden(const struct tcb *t);
 
 /* trace.c */
 void trace_init(struct tcb *t);

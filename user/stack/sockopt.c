@@ -503,7 +503,7 @@ static int put_u32(void *val, socklen_t *len, uint32_t v)
 
 static int opt_get(const struct engine *e, const struct sock_opts *o,
 		   struct tcb *t, int level, int name, void *val,
-		   socklen_t *len)
+		   socklen_t *len, uint64_t now)
 {
 	if (level == SOL_SOCKET) {
 		struct linger l;
@@ -584,14 +584,14 @@ static int opt_get(const struct engine *e, const struct sock_opts *o,
 		return put(val, len, name_buf, sizeof(name_buf));
 	}
 	case TCP_INFO: {
-		struct tcb_info info;
+		/* Linux's struct tcp_info, truncated to the caller's room
+		 * (Linux's do_tcp_getsockopt). */
+		struct xtcp_tcp_info info;
 
-		if (t) {
-			tcb_get_info(t, &info);
-		} else {
-			memset(&info, 0, sizeof(info));
-			info.state = TCPS_CLOSED;
-		}
+		if (t)
+			tcb_tcp_info(t, &info, now);
+		else
+			sockopts_tcp_info(o, &info);
 		return put(val, len, &info, sizeof(info));
 	}
 	case TCP_ABORT_THRESHOLD:
@@ -612,13 +612,13 @@ static int opt_get(const struct engine *e, const struct sock_opts *o,
 }
 
 int eng_getsockopt(struct tcb *t, int level, int name, void *val,
-		   socklen_t *len)
+		   socklen_t *len, uint64_t now)
 {
-	return opt_get(t->eng, &t->opts, t, level, name, val, len);
+	return opt_get(t->eng, &t->opts, t, level, name, val, len, now);
 }
 
 int sockopts_get(const struct engine *e, const struct sock_opts *o, int level,
 		 int name, void *val, socklen_t *len)
 {
-	return opt_get(e, o, NULL, level, name, val, len);
+	return opt_get(e, o, NULL, level, name, val, len, 0);
 }

@@ -20,6 +20,7 @@
 #include "stack/seq.h"
 #include "stack/sockext.h"
 #include "stack/timer_heap.h"
+#include "xtcp/tcp_info.h"
 
 /* Per-connection timers: one deadline each, the earliest one in the heap. */
 enum tcb_timer {
@@ -61,6 +62,8 @@ enum tcb_timer {
 #define OF_DSACK (1u << 0) /* a D-SACK block is due (RFC 2883) */
 #define OF_ECE (1u << 1) /* CE seen: set ECE until CWR (RFC 3168 6.1.3) */
 #define OF_CWR (1u << 2) /* cwnd reduced: CWR on new data (RFC 3168 6.1.2) */
+
+#define TS_OPT_LEN 12 /* NOP, NOP, kind 8, length 10 (RFC 7323 App. A) */
 
 /* RFC 7323 5.5: TS.Recent is not trusted after 24 days idle. */
 #define TS_RECENT_IDLE_US (24ull * 86400 * 1000000)
@@ -133,6 +136,11 @@ struct tcb {
 	/* Counters for tcb_get_info. */
 	uint64_t bytes_acked, bytes_received, segs_out, segs_in;
 	uint32_t total_retrans;
+	/* ...and for TCP_INFO (tcpinfo.c). */
+	uint64_t bytes_sent, bytes_retrans; /* data octets sent; resent */
+	uint64_t last_data_rcv; /* when in-order data last arrived */
+	uint32_t data_segs_in, data_segs_out, dsack_dups, rcv_ooopack;
+	uint32_t received_ce, total_rto, rto_recoveries;
 
 	/* Keep-alive, urgent data, RST trace (sockext.h). */
 	struct tcb_ext x;
@@ -225,6 +233,11 @@ void tcp_choose_offer(struct tcb *t);
 uint8_t tcp_wscale_for(uint32_t buf);
 /* Retransmit @len octets at @seq (SACK recovery, RFC 6675). */
 void tcp_sack_rexmit(struct tcb *t, uint32_t seq, uint32_t len, uint64_t now);
+
+/* tcpinfo.c: TCP_INFO as Linux's struct tcp_info, of a connection (or
+ * listener) at time @now, or of a socket not yet connected. */
+void tcb_tcp_info(const struct tcb *t, struct xtcp_tcp_info *ti, uint64_t now);
+void sockopts_tcp_info(const struct sock_opts *o, struct xtcp_tcp_info *ti);
 
 /* timer.c */
 void tcb_timers_fire(struct tcb *t, uint64_t now);

@@ -30,6 +30,9 @@ static bool rexmt_fire(struct tcb *t, uint64_t now)
 	}
 	rtt_backoff(&t->rtt);
 	t->flags &= ~TF_RTT_TIMING; /* Karn */
+	t->total_rto++;
+	if (!(t->flags & TF_REXMIT_EPISODE))
+		t->rto_recoveries++;
 	t->flags |= TF_REXMIT_EPISODE;
 	/* A zero-window probe that timed out says nothing about congestion:
 	 * the peer simply has no room (RFC 9293 3.8.6.1). */

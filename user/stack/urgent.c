@@ -21,7 +21,12 @@
  * returns it once; with SO_OOBINLINE it stays in the stream and RECV_OOB is
  * EINVAL. Reads never cross the mark: a read stops before the urgent byte,
  * so tcb_at_mark() (SIOCATMARK) is true for the next one. A newer mark
- * replaces an older one whose byte was not read, as in Linux.
+ * replaces an older one whose byte was not read, as in Linux; when the
+ * reader stands at that older out-of-band byte, it leaves the stream
+ * (Linux's tcp_check_urg). The engine never moves the ring's tail on its
+ * own, since an application may be reading the ring directly (sockbuf.h):
+ * such bytes are remembered as dropped (skip_seq, skip_len) and skipped by
+ * every reader, eng_recv here and libxtcp through tcb_urg_view().
  *
  * RECV_OOB, as Linux's tcp_recv_urg: EINVAL with SO_OOBINLINE, when there
  * is no mark, or when its byte was already read; the byte when it is
@@ -30,21 +35,47 @@
 #include <errno.h>
 #include <string.h>
 
+#include "stack/sockbuf.h"
 #include "stack/tcb.h"
 
-/* The sequence number of the next byte the application reads. */
+/* The sequence number of the next byte the application takes from the
+ * ring (the ring's tail). */
 static uint32_t copied_seq(const struct tcb *t)
 {
 	return t->rcv_nxt - ring_used(&t->rcvbuf);
 }
 
-/* The reader went past the mark: it is over. */
+/* The next byte of the stream: the tail, past the dropped bytes there. */
+static uint32_t read_seq(const struct tcb *t)
+{
+	const struct tcb_urg *u = &t->x.urg;
+	uint32_t c = copied_seq(t);
+
+	if (u->skip_len && seq_lt(c, u->skip_seq + u->skip_len))
+		return u->skip_seq + u->skip_len;
+	return c;
+}
+
+/* The reader went past the mark (or the dropped bytes): they are over. */
 static void urg_expire(struct tcb *t)
 {
 	struct tcb_urg *u = &t->x.urg;
+	uint32_t c = copied_seq(t);
 
-	if (u->rcv_state != URG_NONE && seq_lt(u->rcv_seq, copied_seq(t)))
+	if (u->rcv_state != URG_NONE && seq_lt(u->rcv_seq, c))
 		u->rcv_state = URG_NONE;
+	if (u->skip_len && !seq_lt(c, u->skip_seq + u->skip_len))
+		u->skip_len = 0;
+}
+
+/* The urgent byte is in the ring and not part of the stream. */
+static bool urg_oob_here(const struct tcb *t)
+{
+	const struct tcb_urg *u = &t->x.urg;
+
+	return u->rcv_state != URG_NONE && !t->opts.oobinline &&
+	       !seq_lt(u->rcv_seq, read_seq(t)) &&
+	       seq_lt(u->rcv_seq, t->rcv_nxt);
 }
 
 /* --- sending -------------------------------------------------------------- */
@@ -93,15 +124,21 @@ void urg_input(struct tcb *t, const struct pkt *p, uint64_t now)
 	     t->state == TCPS_FIN_WAIT_2)) {
 		/* The pointer is to the byte after the urgent one. */
 		uint32_t ptr = h->seq + h->urp - 1;
-		uint32_t copied = copied_seq(t);
+		uint32_t rd = read_seq(t);
 
-		if (!seq_lt(ptr, copied) &&
+		if (!seq_lt(ptr, rd) &&
 		    (u->rcv_state == URG_NONE || seq_gt(ptr, u->rcv_seq))) {
 			/* An older out-of-band byte the reader stands at
-			 * leaves the stream with its mark. */
+			 * leaves the stream with its mark (Linux's
+			 * tcp_check_urg). It stays in the ring, which the
+			 * application may be reading itself: it is skipped
+			 * there, as the engine skips it (skip_seq). */
 			if (u->rcv_state != URG_NONE && !t->opts.oobinline &&
-			    u->rcv_seq == copied && ring_used(&t->rcvbuf))
-				ring_consume(&t->rcvbuf, 1);
+			    u->rcv_seq == rd && seq_lt(rd, t->rcv_nxt)) {
+				if (!u->skip_len)
+					u->skip_seq = rd;
+				u->skip_len++;
+			}
 			u->rcv_seq = ptr;
 			u->rcv_state = URG_NOTYET;
 			tcb_event(t, EV_URGENT);
@@ -118,27 +155,35 @@ uint32_t urg_recv_limit(struct tcb *t, uint32_t avail, uint32_t *skip,
 			bool consume)
 {
 	struct tcb_urg *u = &t->x.urg;
-	uint32_t off;
+	uint32_t lead, n;
 
-	*skip = 0;
 	urg_expire(t);
-	if (u->rcv_state == URG_NONE)
-		return avail;
-	off = u->rcv_seq - copied_seq(t);
-	if (off >= avail)
-		return avail; /* the mark is beyond what is here */
-	if (off)
-		return off; /* stop before the mark */
-	if (t->opts.oobinline)
-		return avail; /* at the mark: the urgent byte is read inline */
-	/* At the mark, out of band: the byte is not part of the stream. */
-	if (consume) {
-		ring_consume(&t->rcvbuf, 1);
-		u->rcv_state = URG_NONE;
-	} else {
-		*skip = 1;
+	/* Dropped bytes at the tail are not part of the stream. */
+	lead = read_seq(t) - copied_seq(t);
+	if (lead > avail)
+		lead = avail;
+	n = avail - lead;
+	if (u->rcv_state != URG_NONE) {
+		uint32_t off = u->rcv_seq - read_seq(t);
+
+		if (off < n) {
+			if (off) {
+				n = off; /* stop before the mark */
+			} else if (!t->opts.oobinline) {
+				/* At the mark, out of band: not part of the
+				 * stream. Inline, it is read from here. */
+				lead++;
+				n--;
+			}
+		}
 	}
-	return avail - 1;
+	if (consume && lead) {
+		ring_consume(&t->rcvbuf, lead);
+		urg_expire(t);
+		lead = 0;
+	}
+	*skip = lead;
+	return n;
 }
 
 long urg_recv_oob(struct tcb *t, void *buf, size_t len, unsigned flags)
@@ -164,15 +209,35 @@ long urg_recv_oob(struct tcb *t, void *buf, size_t len, unsigned flags)
 
 uint32_t urg_hidden(const struct tcb *t)
 {
-	const struct tcb_urg *u = &t->x.urg;
-
-	return u->rcv_state != URG_NONE && !t->opts.oobinline &&
-	       u->rcv_seq == copied_seq(t) && ring_used(&t->rcvbuf);
+	return read_seq(t) - copied_seq(t) + (urg_oob_here(t) ? 1 : 0);
 }
 
 bool tcb_at_mark(const struct tcb *t)
 {
 	const struct tcb_urg *u = &t->x.urg;
 
-	return u->rcv_state != URG_NONE && u->rcv_seq == copied_seq(t);
+	return u->rcv_state != URG_NONE && u->rcv_seq == read_seq(t);
+}
+
+void tcb_urg_view(const struct tcb *t, struct tcb_urg_view *v)
+{
+	const struct tcb_urg *u = &t->x.urg;
+	uint32_t c = copied_seq(t), tail = t->rcvbuf.tail;
+
+	memset(v, 0, sizeof(*v));
+	/* Ring counters: the tail is at copied_seq. A mark or dropped bytes
+	 * the application read past since the engine last looked are left
+	 * out (it applies them by position anyway). */
+	if (u->rcv_state != URG_NONE && !seq_lt(u->rcv_seq, c)) {
+		v->mark = true;
+		v->mark_pos = tail + (u->rcv_seq - c);
+		v->arrived = u->rcv_state == URG_VALID ||
+			     u->rcv_state == URG_READ;
+		v->oob_read = u->rcv_state == URG_READ;
+	}
+	v->oobinline = t->opts.oobinline;
+	if (u->skip_len && seq_lt(c, u->skip_seq + u->skip_len)) {
+		v->skip_pos = tail + (u->skip_seq - c);
+		v->skip_len = u->skip_len;
+	}
 }
