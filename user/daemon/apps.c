@@ -59,11 +59,13 @@ struct app_sock {
 	int efd;
 	enum sock_kind kind;
 	int domain;
-	bool v6only, reuseaddr, exclbind;
+	bool v6only, reuseaddr, exclbind, reuseport;
 	bool local; /* a connection carried inside the daemon */
+	bool autobound; /* connect chose its port: not held after close */
 	bool xdp_bound; /* (laddr, lport) in the XDP bound map */
 	struct ip_addr xdp_addr;
 	uint16_t xdp_port;
+	uint32_t xdp_flags;
 	struct bind_ent *bind;
 	struct sock_opts opts;
 	struct tcb *t;
@@ -92,7 +94,7 @@ struct app_sess {
 struct xdp_ref {
 	struct ip_addr addr;
 	uint16_t port;
-	uint32_t refs;
+	uint32_t refs, v6only; /* v6only: refs with XTCP_BOUND_V6ONLY */
 	struct xdp_ref *next;
 };
 
@@ -100,6 +102,8 @@ struct linger_rec {
 	const void *ring; /* the send ring: its release ends the linger */
 	struct ip_addr addr;
 	uint16_t port;
+	bool xdp; /* holds a bound-map reference on (addr, port) */
+	struct bind_ent *bind; /* the socket's binding, kept (closed) */
 	struct linger_rec *next;
 };
 
@@ -609,20 +613,34 @@ static struct app_sock *sock_new(struct apps *a, struct app_sess *s, int domain,
 /*
  * Entries of the XDP bound map, counted: a listener, a connection without
  * a fast-path slot and a closed connection the engine still finishes may
- * share one (address, port).
+ * share one (address, port), and so may listeners with SO_REUSEPORT: the
+ * entry stays while any of them holds it. "::" takes IPv4 unless every
+ * listener on it is IPV6_V6ONLY.
  */
+static uint32_t xdp_ref_flags(const struct xdp_ref *r)
+{
+	return r->v6only == r->refs ? XTCP_BOUND_V6ONLY : 0;
+}
+
 static bool xdp_get(struct apps *a, const struct ip_addr *addr, uint16_t port,
 		    uint32_t flags)
 {
 	struct xdp_ref *r;
+	uint32_t old;
 
 	if (!a->env.bind_port || bind_is_loopback(addr))
 		return false;
 	for (r = a->xdp_refs; r; r = r->next) {
-		if (r->port == port && !memcmp(&r->addr, addr, sizeof(*addr))) {
-			r->refs++;
-			return true;
-		}
+		if (r->port != port || memcmp(&r->addr, addr, sizeof(*addr)))
+			continue;
+		/* A dual-stack listener joins IPV6_V6ONLY ones: IPv4 too. */
+		old = xdp_ref_flags(r);
+		if ((old & flags) != old &&
+		    a->env.bind_port(a->env.arg, addr, port, old & flags))
+			return false;
+		r->refs++;
+		r->v6only += !!(flags & XTCP_BOUND_V6ONLY);
+		return true;
 	}
 	r = calloc(1, sizeof(*r));
 	if (!r)
@@ -635,18 +653,29 @@ static bool xdp_get(struct apps *a, const struct ip_addr *addr, uint16_t port,
 	r->addr = *addr;
 	r->port = port;
 	r->refs = 1;
+	r->v6only = !!(flags & XTCP_BOUND_V6ONLY);
 	r->next = a->xdp_refs;
 	a->xdp_refs = r;
 	return true;
 }
 
-static void xdp_put(struct apps *a, const struct ip_addr *addr, uint16_t port)
+static void xdp_put(struct apps *a, const struct ip_addr *addr, uint16_t port,
+		    uint32_t flags)
 {
 	for (struct xdp_ref **pp = &a->xdp_refs, *r; (r = *pp); pp = &r->next) {
+		uint32_t old;
+
 		if (r->port != port || memcmp(&r->addr, addr, sizeof(*addr)))
 			continue;
-		if (--r->refs)
+		old = xdp_ref_flags(r);
+		r->v6only -= !!(flags & XTCP_BOUND_V6ONLY);
+		if (--r->refs) {
+			/* The last dual-stack listener went: IPv6 only now. */
+			if (xdp_ref_flags(r) != old)
+				a->env.bind_port(a->env.arg, addr, port,
+						 xdp_ref_flags(r));
 			return;
+		}
 		*pp = r->next;
 		log_debug("xdp unbind port %u", port);
 		if (a->env.unbind_port)
@@ -659,7 +688,7 @@ static void xdp_put(struct apps *a, const struct ip_addr *addr, uint16_t port)
 static void xdp_unbind(struct apps *a, struct app_sock *as)
 {
 	if (as->xdp_bound)
-		xdp_put(a, &as->xdp_addr, as->xdp_port);
+		xdp_put(a, &as->xdp_addr, as->xdp_port, as->xdp_flags);
 	as->xdp_bound = false;
 }
 
@@ -671,6 +700,7 @@ static void xdp_bind(struct apps *a, struct app_sock *as,
 	as->xdp_bound = true;
 	as->xdp_addr = *addr;
 	as->xdp_port = port;
+	as->xdp_flags = flags;
 }
 
 /*
@@ -678,21 +708,31 @@ static void xdp_bind(struct apps *a, struct app_sock *as,
  * the engine frees it, which it tells by releasing its send ring @ring
  * (moved out of the region by sock_free, or still there): until then
  * its segments must keep reaching us, through a bound-map entry for its
- * local (address, port), dropped in apps_buf_free.
+ * local (address, port), and it keeps its port bound (bind.h: a restarted
+ * server needs SO_REUSEADDR), unless connect chose that port; both are
+ * dropped in apps_buf_free.
  */
 static void linger_start(struct apps *a, struct app_sock *as, const void *ring)
 {
+	bool keep_bind = as->bind && !as->autobound;
 	struct linger_rec *l;
 	struct ip_addr la, fa;
 	uint16_t lp, fp;
 
-	if (as->local || !as->has_rings || !as->t || !ring)
+	if ((as->local && !keep_bind) || !as->has_rings || !as->t || !ring)
 		return;
 	tcb_addrs(as->t, &la, &lp, &fa, &fp);
 	l = calloc(1, sizeof(*l));
 	if (!l)
 		return;
-	if (!xdp_get(a, &la, lp, 0)) {
+	l->xdp = !as->local && xdp_get(a, &la, lp, 0);
+	if (keep_bind) {
+		l->bind = as->bind;
+		l->bind->closed = true;
+		l->bind->owner = l;
+		as->bind = NULL;
+	}
+	if (!l->xdp && !l->bind) {
 		free(l);
 		return;
 	}
@@ -710,7 +750,9 @@ static void linger_end(struct apps *a, const void *ring)
 		if (l->ring != ring)
 			continue;
 		*pp = l->next;
-		xdp_put(a, &l->addr, l->port);
+		if (l->xdp)
+			xdp_put(a, &l->addr, l->port, 0);
+		bind_remove(&a->binds, l->bind);
 		free(l);
 		return;
 	}
@@ -886,6 +928,7 @@ static int do_bind(struct apps *a, struct app_sock *as,
 		.v6only = as->v6only,
 		.reuseaddr = as->reuseaddr,
 		.exclbind = as->exclbind,
+		.reuseport = as->reuseport,
 		.uid = as->s->cred.uid,
 	};
 
@@ -933,6 +976,9 @@ static int op_listen(struct apps *a, struct app_sock *as,
 		if (err)
 			return err;
 	}
+	/* What the bind was decided with, for the engine's lookup. */
+	as->opts.v6only = as->bind->v6only;
+	as->opts.reuseport = as->bind->reuseport;
 	as->t = eng_listen(a->env.eng, &as->bind->addr, as->bind->port, backlog,
 			   &as->opts, &err);
 	if (!as->t)
@@ -983,7 +1029,9 @@ static int op_accept(struct apps *a, struct app_sess *s, struct app_sock *as,
 	c->t = t;
 	tcb_addrs(t, &la, &lp, &fa, &fp);
 	c->local = is_local_dst(a, &fa);
-	err = sock_rings(a, c);
+	/* The connection holds its port as the listener did (bind.h). */
+	c->bind = bind_add_conn(&a->binds, &la, lp, as->bind, c);
+	err = c->bind ? sock_rings(a, c) : -ENOBUFS;
 	if (err) {
 		sock_free(a, c, true, now);
 		return err;
@@ -1104,6 +1152,7 @@ static int op_connect(struct apps *a, struct app_sock *as,
 			ret = do_bind(a, as, &src, 0);
 			if (ret)
 				return ret;
+			as->autobound = true;
 		}
 		as->t = eng_connect(a->env.eng, &src, as->bind->port, &dst,
 				    dport, &as->opts, now, &err);
@@ -1124,6 +1173,7 @@ static int op_connect(struct apps *a, struct app_sock *as,
 		as->t = NULL;
 		return ret;
 	}
+	as->bind->conn = true;
 	conn_opened(a, as, now);
 	mark_dirty(a, as);
 	return -EINPROGRESS;
@@ -1157,13 +1207,18 @@ static int op_setsockopt(struct apps *a, struct app_sock *as,
 {
 	int level = q->arg[0], name = q->arg[1], v, ret;
 
+	/* Binding options: read at bind (SO_REUSEPORT, as Linux says, must
+	 * be set before it to count). */
 	if (level == SOL_SOCKET &&
-	    (name == SO_REUSEADDR || name == SO_EXCLBIND)) {
+	    (name == SO_REUSEADDR || name == SO_EXCLBIND ||
+	     name == SO_REUSEPORT)) {
 		ret = int_opt(q, &v);
 		if (ret)
 			return ret;
 		if (name == SO_REUSEADDR)
 			as->reuseaddr = v != 0;
+		else if (name == SO_REUSEPORT)
+			as->reuseport = v != 0;
 		else
 			as->exclbind = v != 0;
 		return 0;
@@ -1202,6 +1257,8 @@ static int op_getsockopt(struct apps *a, struct app_sock *as,
 		v = as->reuseaddr;
 	else if (level == SOL_SOCKET && name == SO_EXCLBIND)
 		v = as->exclbind;
+	else if (level == SOL_SOCKET && name == SO_REUSEPORT)
+		v = as->reuseport;
 	else if (level == SOL_SOCKET && name == SO_ACCEPTCONN)
 		v = as->kind == SK_LISTEN;
 	else if (level == IPPROTO_IPV6 && name == IPV6_V6ONLY &&
@@ -1674,6 +1731,9 @@ void apps_close(struct apps *a, uint64_t now)
 		return;
 	while (a->sessions)
 		sess_free(a, a->sessions, now);
+	/* The engine frees what lingers later: its bindings go now. */
+	for (struct linger_rec *l = a->lingers; l; l = l->next)
+		l->bind = NULL;
 	bind_fini(&a->binds);
 	close(a->lfd);
 	close(a->epfd);
