@@ -221,9 +221,9 @@ group() { # 4 dual-stack listeners on [::]:9600, all with SO_REUSEPORT
 }
 
 spread() { # COUNTS WANT-TOTAL [PREFIX]: each of A..D got some, total exact
-	local out=$1 want=$2 pre=${3:-} t n total=0
+	local out=$1 want=$2 prefix=${3:-} t n total=0
 	for t in $TAGS; do
-		n=$(echo "$out" | cnt "$pre$t")
+		n=$(echo "$out" | cnt "$prefix$t")
 		[ "$n" -gt 0 ] || { echo "$t got none: $(echo "$out" | tr '\n' ' ')"; return 1; }
 		total=$((total + n))
 	done
