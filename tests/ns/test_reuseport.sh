@@ -364,6 +364,24 @@ dual_stack() { # [::] without V6ONLY: IPv4 as ::ffff:a.b.c.d; AF_INET refused
 	stop V4b && stop V6b
 }
 
+mixed_group() { # [::] with SO_REUSEPORT, one v6-only, one dual-stack
+	serve G6 6 :: 9613 G6 reuseport v6only && listening G6 || return 1
+	is_count "error:ConnectionRefusedError 3" py count "$b4" 9613 3 || return 1
+	# The dual-stack one joins: XDP brings IPv4 now, all of it to GD.
+	serve GD 6 :: 9613 GD reuseport && listening GD || return 1
+	is_count "GD 20" py count "$b4" 9613 20 &&
+		is_count "GD 5" xcount 127.0.0.1 9613 5 || return 1
+	local out
+	out=$(py count "$b6" 9613 40)
+	[ "$(echo "$out" | cnt G6)" -gt 0 ] && [ "$(echo "$out" | cnt GD)" -gt 0 ] ||
+		{ echo "IPv6: $(echo "$out" | tr '\n' ' ')"; return 1; }
+	# It leaves: IPv4 goes back to Linux (refused), IPv6 to G6.
+	stop GD || return 1
+	is_count "error:ConnectionRefusedError 3" py count "$b4" 9613 3 &&
+		is_count "G6 3" py count "$b6" 9613 3 || return 1
+	stop G6
+}
+
 # --- SO_REUSEADDR and TIME-WAIT -----------------------------------------------------
 
 # A server closing first leaves its connections in TIME-WAIT; restarted, it
@@ -417,6 +435,7 @@ check "IPV6_V6ONLY [::]: IPv6 from Linux, IPv4 refused" v6only_alone
 check "IPV6_V6ONLY [::]: inside the daemon ::1 and own IPv6 only, not 127.0.0.1 nor own IPv4" v6only_alone_inside
 check "AF_INET and AF_INET6 IPV6_V6ONLY share a port, each gets its family (wire, inside)" v4_beside_v6only
 check "[::] without IPV6_V6ONLY takes IPv4 as ::ffff:a.b.c.d and keeps AF_INET off (both orders)" dual_stack
+check "SO_REUSEPORT on [::], v6-only and dual-stack: IPv4 only to the dual-stack one, while it is there" mixed_group
 check "TIME-WAIT from Linux connections: restart needs SO_REUSEADDR" time_wait_restart 9620 "$b4" 127.0.0.1 linux_client
 check "TIME-WAIT of connections inside the daemon: restart needs SO_REUSEADDR" time_wait_restart 9621 127.0.0.1 "$b4" inside_client
 check "no connection left: the port is free again without SO_REUSEADDR" port_comes_back
