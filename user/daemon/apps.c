@@ -60,11 +60,13 @@ struct app_sock {
 	int efd;
 	enum sock_kind kind;
 	int domain;
-	bool v6only, reuseaddr, exclbind;
+	bool v6only, reuseaddr, exclbind, reuseport;
 	bool local; /* a connection carried inside the daemon */
+	bool autobound; /* connect chose its port: not held after close */
 	bool xdp_bound; /* (laddr, lport) in the XDP bound map */
 	struct ip_addr xdp_addr;
 	uint16_t xdp_port;
+	uint32_t xdp_flags;
 	struct bind_ent *bind;
 	struct sock_opts opts;
 	struct tcb *t;
@@ -96,7 +98,7 @@ struct app_sess {
 struct xdp_ref {
 	struct ip_addr addr;
 	uint16_t port;
-	uint32_t refs;
+	uint32_t refs, v6only; /* v6only: refs with XTCP_BOUND_V6ONLY */
 	struct xdp_ref *next;
 };
 
@@ -104,6 +106,8 @@ struct linger_rec {
 	const void *ring; /* the send ring: its release ends the linger */
 	struct ip_addr addr;
 	uint16_t port;
+	bool xdp; /* holds a bound-map reference on (addr, port) */
+	struct bind_ent *bind; /* the socket's binding, kept (closed) */
 	struct linger_rec *next;
 };
 
@@ -666,7 +670,9 @@ static struct app_sock *sock_new(struct apps *a, struct app_sess *s, int domain,
 /*
  * Entries of the XDP bound map, counted: a listener, a connection without
  * a fast-path slot and a closed connection the engine still finishes may
- * share one (address, port).
+ * share one (address, port), and so may listeners with SO_REUSEPORT: the
+ * entry stays while any of them holds it. "::" takes IPv4 unless every
+ * listener on it is IPV6_V6ONLY.
  */
 static struct xdp_ref **xdp_bucket(struct apps *a, const struct ip_addr *addr,
 				   uint16_t port)
@@ -678,19 +684,31 @@ static struct xdp_ref **xdp_bucket(struct apps *a, const struct ip_addr *addr,
 	return &a->xdp_refs[h % XDP_REF_BUCKETS];
 }
 
+static uint32_t xdp_ref_flags(const struct xdp_ref *r)
+{
+	return r->v6only == r->refs ? XTCP_BOUND_V6ONLY : 0;
+}
+
 static bool xdp_get(struct apps *a, const struct ip_addr *addr, uint16_t port,
 		    uint32_t flags)
 {
 	struct xdp_ref *r, **head;
+	uint32_t old;
 
 	if (!a->env.bind_port || bind_is_loopback(addr))
 		return false;
 	head = xdp_bucket(a, addr, port);
 	for (r = *head; r; r = r->next) {
-		if (r->port == port && !memcmp(&r->addr, addr, sizeof(*addr))) {
-			r->refs++;
-			return true;
-		}
+		if (r->port != port || memcmp(&r->addr, addr, sizeof(*addr)))
+			continue;
+		/* A dual-stack listener joins IPV6_V6ONLY ones: IPv4 too. */
+		old = xdp_ref_flags(r);
+		if ((old & flags) != old &&
+		    a->env.bind_port(a->env.arg, addr, port, old & flags))
+			return false;
+		r->refs++;
+		r->v6only += !!(flags & XTCP_BOUND_V6ONLY);
+		return true;
 	}
 	r = calloc(1, sizeof(*r));
 	if (!r)
@@ -703,19 +721,30 @@ static bool xdp_get(struct apps *a, const struct ip_addr *addr, uint16_t port,
 	r->addr = *addr;
 	r->port = port;
 	r->refs = 1;
+	r->v6only = !!(flags & XTCP_BOUND_V6ONLY);
 	r->next = *head;
 	*head = r;
 	return true;
 }
 
-static void xdp_put(struct apps *a, const struct ip_addr *addr, uint16_t port)
+static void xdp_put(struct apps *a, const struct ip_addr *addr, uint16_t port,
+		    uint32_t flags)
 {
 	for (struct xdp_ref **pp = xdp_bucket(a, addr, port), *r; (r = *pp);
 	     pp = &r->next) {
+		uint32_t old;
+
 		if (r->port != port || memcmp(&r->addr, addr, sizeof(*addr)))
 			continue;
-		if (--r->refs)
+		old = xdp_ref_flags(r);
+		r->v6only -= !!(flags & XTCP_BOUND_V6ONLY);
+		if (--r->refs) {
+			/* The last dual-stack listener went: IPv6 only now. */
+			if (xdp_ref_flags(r) != old)
+				a->env.bind_port(a->env.arg, addr, port,
+						 xdp_ref_flags(r));
 			return;
+		}
 		*pp = r->next;
 		log_debug("xdp unbind port %u", port);
 		if (a->env.unbind_port)
@@ -728,7 +757,7 @@ static void xdp_put(struct apps *a, const struct ip_addr *addr, uint16_t port)
 static void xdp_unbind(struct apps *a, struct app_sock *as)
 {
 	if (as->xdp_bound)
-		xdp_put(a, &as->xdp_addr, as->xdp_port);
+		xdp_put(a, &as->xdp_addr, as->xdp_port, as->xdp_flags);
 	as->xdp_bound = false;
 }
 
@@ -740,6 +769,7 @@ static void xdp_bind(struct apps *a, struct app_sock *as,
 	as->xdp_bound = true;
 	as->xdp_addr = *addr;
 	as->xdp_port = port;
+	as->xdp_flags = flags;
 }
 
 /*
@@ -747,7 +777,9 @@ static void xdp_bind(struct apps *a, struct app_sock *as,
  * the engine frees it, which it tells by releasing its send ring @ring
  * (moved out of the region by sock_free, or still there): until then
  * its segments must keep reaching us, through a bound-map entry for its
- * local (address, port), dropped in apps_buf_free.
+ * local (address, port), and it keeps its port bound (bind.h: a restarted
+ * server needs SO_REUSEADDR), unless connect chose that port; both are
+ * dropped in apps_buf_free.
  */
 static struct linger_rec **linger_bucket(struct apps *a, const void *ring)
 {
@@ -759,17 +791,25 @@ static struct linger_rec **linger_bucket(struct apps *a, const void *ring)
 
 static void linger_start(struct apps *a, struct app_sock *as, const void *ring)
 {
+	bool keep_bind = as->bind && !as->autobound;
 	struct linger_rec *l;
 	struct ip_addr la, fa;
 	uint16_t lp, fp;
 
-	if (as->local || !as->has_rings || !as->t || !ring)
+	if ((as->local && !keep_bind) || !as->has_rings || !as->t || !ring)
 		return;
 	tcb_addrs(as->t, &la, &lp, &fa, &fp);
 	l = calloc(1, sizeof(*l));
 	if (!l)
 		return;
-	if (!xdp_get(a, &la, lp, 0)) {
+	l->xdp = !as->local && xdp_get(a, &la, lp, 0);
+	if (keep_bind) {
+		l->bind = as->bind;
+		l->bind->closed = true;
+		l->bind->owner = l;
+		as->bind = NULL;
+	}
+	if (!l->xdp && !l->bind) {
 		free(l);
 		return;
 	}
@@ -789,7 +829,9 @@ static void linger_end(struct apps *a, const void *ring)
 			continue;
 		*pp = l->next;
 		a->nlingers--;
-		xdp_put(a, &l->addr, l->port);
+		if (l->xdp)
+			xdp_put(a, &l->addr, l->port, 0);
+		bind_remove(&a->binds, l->bind);
 		free(l);
 		return;
 	}
@@ -965,6 +1007,7 @@ static int do_bind(struct apps *a, struct app_sock *as,
 		.v6only = as->v6only,
 		.reuseaddr = as->reuseaddr,
 		.exclbind = as->exclbind,
+		.reuseport = as->reuseport,
 		.uid = as->s->cred.uid,
 	};
 
@@ -1012,6 +1055,9 @@ static int op_listen(struct apps *a, struct app_sock *as,
 		if (err)
 			return err;
 	}
+	/* What the bind was decided with, for the engine's lookup. */
+	as->opts.v6only = as->bind->v6only;
+	as->opts.reuseport = as->bind->reuseport;
 	as->t = eng_listen(a->env.eng, &as->bind->addr, as->bind->port, backlog,
 			   &as->opts, &err);
 	if (!as->t)
@@ -1062,7 +1108,9 @@ static int op_accept(struct apps *a, struct app_sess *s, struct app_sock *as,
 	c->t = t;
 	tcb_addrs(t, &la, &lp, &fa, &fp);
 	c->local = is_local_dst(a, &fa);
-	err = sock_rings(a, c);
+	/* The connection holds its port as the listener did (bind.h). */
+	c->bind = bind_add_conn(&a->binds, &la, lp, as->bind, c);
+	err = c->bind ? sock_rings(a, c) : -ENOBUFS;
 	if (err) {
 		sock_free(a, c, true, now);
 		return err;
@@ -1183,6 +1231,7 @@ static int op_connect(struct apps *a, struct app_sock *as,
 			ret = do_bind(a, as, &src, 0);
 			if (ret)
 				return ret;
+			as->autobound = true;
 		}
 		as->t = eng_connect(a->env.eng, &src, as->bind->port, &dst,
 				    dport, &as->opts, now, &err);
@@ -1203,6 +1252,7 @@ static int op_connect(struct apps *a, struct app_sock *as,
 		as->t = NULL;
 		return ret;
 	}
+	as->bind->conn = true;
 	conn_opened(a, as, now);
 	mark_dirty(a, as);
 	return -EINPROGRESS;
@@ -1236,13 +1286,18 @@ static int op_setsockopt(struct apps *a, struct app_sock *as,
 {
 	int level = q->arg[0], name = q->arg[1], v, ret;
 
+	/* Binding options: read at bind (SO_REUSEPORT, as Linux says, must
+	 * be set before it to count). */
 	if (level == SOL_SOCKET &&
-	    (name == SO_REUSEADDR || name == SO_EXCLBIND)) {
+	    (name == SO_REUSEADDR || name == SO_EXCLBIND ||
+	     name == SO_REUSEPORT)) {
 		ret = int_opt(q, &v);
 		if (ret)
 			return ret;
 		if (name == SO_REUSEADDR)
 			as->reuseaddr = v != 0;
+		else if (name == SO_REUSEPORT)
+			as->reuseport = v != 0;
 		else
 			as->exclbind = v != 0;
 		return 0;
@@ -1284,6 +1339,8 @@ static int op_getsockopt(struct apps *a, struct app_sock *as,
 		v = as->reuseaddr;
 	else if (level == SOL_SOCKET && name == SO_EXCLBIND)
 		v = as->exclbind;
+	else if (level == SOL_SOCKET && name == SO_REUSEPORT)
+		v = as->reuseport;
 	else if (level == SOL_SOCKET && name == SO_ACCEPTCONN)
 		v = as->kind == SK_LISTEN;
 	else if (level == IPPROTO_IPV6 && name == IPV6_V6ONLY &&
@@ -1768,6 +1825,10 @@ void apps_close(struct apps *a, uint64_t now)
 		return;
 	while (a->sessions)
 		sess_free(a, a->sessions, now);
+	/* The engine frees what lingers later: its bindings go now. */
+	for (unsigned i = 0; i < LINGER_BUCKETS; i++)
+		for (struct linger_rec *l = a->lingers[i]; l; l = l->next)
+			l->bind = NULL;
 	bind_fini(&a->binds);
 	close(a->lfd);
 	close(a->epfd);

@@ -14,8 +14,14 @@ void bind_init(struct bind_table *bt)
 
 void bind_fini(struct bind_table *bt)
 {
-	while (bt->list)
-		bind_remove(bt, bt->list);
+	for (uint32_t i = 0; i < BIND_HASH; i++)
+		while (bt->tab[i])
+			bind_remove(bt, bt->tab[i]);
+}
+
+static struct bind_ent **chain(struct bind_table *bt, uint16_t port)
+{
+	return &bt->tab[port % BIND_HASH];
 }
 
 bool bind_is_loopback(const struct ip_addr *a)
@@ -71,8 +77,22 @@ static bool collides(const struct bind_ent *e, const struct bind_req *r,
 {
 	if (!(e->space & space))
 		return false; /* IPv4 against IPv6 only */
-	if (e->exclbind || r->exclbind)
+	/* SO_EXCLBIND wins over every other option; illumos exempts only
+	 * endpoints past ESTABLISHED (a closed connection, finishing). */
+	if ((e->exclbind || r->exclbind) && !e->closed)
 		return true;
+	/* SO_REUSEPORT (socket(7)): set on both before bind, same effective
+	 * uid; any uid for a closed connection (Linux: TIME-WAIT). */
+	if (e->reuseport && r->reuseport && (e->closed || e->uid == r->uid))
+		return false;
+	if (e->conn) {
+		/* illumos tcp_bindi: with SO_REUSEADDR a connection never
+		 * refuses; without it, overlapping addresses do. */
+		if (r->reuseaddr)
+			return false;
+		return wild || e->wildcard ||
+		       !memcmp(&e->addr, &r->addr, sizeof(r->addr));
+	}
 	if (wild && e->wildcard)
 		return true;
 	if (!wild && !e->wildcard)
@@ -88,7 +108,8 @@ int bind_conflict(const struct bind_table *bt, const struct bind_req *r,
 	uint8_t space = space_of(r);
 	bool wild = is_wildcard(&r->addr);
 
-	for (const struct bind_ent *e = bt->list; e; e = e->next)
+	for (const struct bind_ent *e = bt->tab[port % BIND_HASH]; e;
+	     e = e->next)
 		if (e->port == port && collides(e, r, space, wild))
 			return -EADDRINUSE;
 	return 0;
@@ -100,7 +121,12 @@ static int pick_port(struct bind_table *bt, const struct bind_req *r,
 		     uint16_t *out)
 {
 	uint32_t lo = lim->anon_lo, hi = lim->anon_hi, n;
+	/* An ephemeral port is never shared (Linux: SO_REUSEPORT does not
+	 * count when the kernel picks the port). */
+	struct bind_req own = *r;
 
+	own.reuseport = false;
+	r = &own;
 	if (!lo || lo > hi)
 		return -EADDRINUSE;
 	n = hi - lo + 1;
@@ -118,6 +144,19 @@ static int pick_port(struct bind_table *bt, const struct bind_req *r,
 		return 0;
 	}
 	return -EADDRINUSE;
+}
+
+static void insert(struct bind_table *bt, struct bind_ent *e, void *owner)
+{
+	struct bind_ent **head = chain(bt, e->port);
+
+	e->owner = owner;
+	e->next = *head;
+	if (e->next)
+		e->next->pprev = &e->next;
+	e->pprev = head;
+	*head = e;
+	bt->n++;
 }
 
 int bind_request(struct bind_table *bt, const struct bind_req *r,
@@ -152,26 +191,39 @@ int bind_request(struct bind_table *bt, const struct bind_req *r,
 	e->reuseaddr = r->reuseaddr;
 	e->exclbind = r->exclbind;
 	e->v6only = r->v6only;
-	e->owner = owner;
-	e->next = bt->list;
-	bt->list = e;
-	bt->n++;
+	e->reuseport = r->reuseport;
+	e->uid = r->uid;
+	insert(bt, e, owner);
 	*out = e;
 	return 0;
 }
 
-void bind_remove(struct bind_table *bt, struct bind_ent *e)
+struct bind_ent *bind_add_conn(struct bind_table *bt,
+			       const struct ip_addr *addr, uint16_t port,
+			       const struct bind_ent *like, void *owner)
 {
-	struct bind_ent **pp;
+	struct bind_ent *e = calloc(1, sizeof(*e));
 
 	if (!e)
+		return NULL;
+	*e = *like;
+	e->addr = *addr;
+	e->port = port;
+	e->space = ip_addr_is_v4(addr) ? BIND_V4 : BIND_V6;
+	e->wildcard = false;
+	e->conn = true;
+	e->closed = false;
+	insert(bt, e, owner);
+	return e;
+}
+
+void bind_remove(struct bind_table *bt, struct bind_ent *e)
+{
+	if (!e)
 		return;
-	for (pp = &bt->list; *pp; pp = &(*pp)->next) {
-		if (*pp == e) {
-			*pp = e->next;
-			bt->n--;
-			free(e);
-			return;
-		}
-	}
+	*e->pprev = e->next;
+	if (e->next)
+		e->next->pprev = e->pprev;
+	bt->n--;
+	free(e);
 }

@@ -10,7 +10,19 @@
  * - With SO_REUSEADDR on the socket doing the bind, a wildcard compares
  *   equal only to a wildcard: two sockets may share a port unless both are
  *   wildcards or both have the same address.
- * - A socket with SO_EXCLBIND keeps every other socket off its port.
+ * - A socket with SO_EXCLBIND keeps every other socket off its port; a
+ *   closed connection still finishing (FIN-WAIT, TIME-WAIT) does not count,
+ *   as illumos exempts endpoints past ESTABLISHED (tcp_bindi).
+ * - SO_REUSEPORT (Linux, socket(7)): sockets that all set it before bind
+ *   and have the same effective uid may bind the same address and port;
+ *   a closed connection's uid does not matter (Linux's TIME-WAIT rule).
+ *   SO_EXCLBIND on either side still refuses.
+ * - Connections hold their port too (accepted ones, connected ones whose
+ *   port was bound explicitly, and those closed but still finishing, e.g.
+ *   in TIME-WAIT): they refuse a bind whose address overlaps theirs unless
+ *   the binding socket has SO_REUSEADDR (illumos tcp_bindi: with it only a
+ *   listening or bound socket on the same address refuses), so a server
+ *   restarted with SO_REUSEADDR gets its port back at once.
  * - An AF_INET6 socket's wildcard covers IPv4 too unless IPV6_V6ONLY;
  *   IPv4 and IPv6 addresses never collide otherwise. IPv4 is kept as
  *   ::ffff:a.b.c.d, the AF_INET wildcard as ::ffff:0.0.0.0.
@@ -35,13 +47,19 @@ struct bind_ent {
 	struct ip_addr addr;
 	uint16_t port;
 	uint8_t space; /* BIND_V4 | BIND_V6: the address families it covers */
-	bool wildcard, reuseaddr, exclbind, v6only;
+	bool wildcard, reuseaddr, exclbind, v6only, reuseport;
+	bool conn; /* a connection's (accepted, or connected) */
+	bool closed; /* its socket is closed, the connection finishing */
+	uint32_t uid; /* effective uid of the binding application */
 	void *owner;
-	struct bind_ent *next;
+	struct bind_ent *next, **pprev; /* in its port's chain */
 };
 
+/* Entries chained by port: a bind looks at one chain. */
+#define BIND_HASH 1024u
+
 struct bind_table {
-	struct bind_ent *list;
+	struct bind_ent *tab[BIND_HASH];
 	uint32_t n;
 	uint32_t next_eph; /* where the ephemeral search starts */
 };
@@ -51,7 +69,7 @@ struct bind_req {
 	int family; /* AF_INET or AF_INET6: the socket's */
 	struct ip_addr addr; /* IPv4 as ::ffff:a.b.c.d */
 	uint16_t port; /* 0: pick an ephemeral one */
-	bool v6only, reuseaddr, exclbind;
+	bool v6only, reuseaddr, exclbind, reuseport;
 	uint32_t uid;
 };
 
@@ -91,6 +109,14 @@ int bind_request(struct bind_table *bt, const struct bind_req *r,
 		 const struct bind_limits *lim,
 		 bool (*taken)(void *arg, uint16_t port), void *arg,
 		 void *owner, struct bind_ent **out);
+/*
+ * The binding of a connection a listener @like accepted: its own local
+ * (@addr, @port), the listener's options and uid, marked conn. No
+ * conflict check: the connection exists. NULL when out of memory.
+ */
+struct bind_ent *bind_add_conn(struct bind_table *bt,
+			       const struct ip_addr *addr, uint16_t port,
+			       const struct bind_ent *like, void *owner);
 /* Remove and free @e (NULL is fine). */
 void bind_remove(struct bind_table *bt, struct bind_ent *e);
 

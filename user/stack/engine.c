@@ -183,24 +183,61 @@ static struct tcb **listen_slot(struct engine *e, const struct ip_addr *laddr,
 	return pp;
 }
 
-/* The listener for a local address and port: exact address, then wildcard. */
-struct tcb *listen_lookup(struct engine *e, const struct ip_addr *laddr,
-			  uint16_t lport)
+/* Does listener @t on (@key, @lport) take a segment (IPv4 if @v4)? */
+static bool listen_takes(const struct tcb *t, const struct ip_addr *key,
+			 uint16_t lport, bool v4)
 {
-	struct tcb *t = *listen_slot(e, laddr, lport);
+	/* IPV6_V6ONLY (RFC 3493 5.3): the IPv6 wildcard takes no IPv4. */
+	return tuple_eq(t, key, lport, &any_addr, 0) && !(v4 && t->opts.v6only);
+}
+
+/*
+ * One of the listeners on (@key, @lport) for a segment from (@fa, @fp) to
+ * (@la, @lport). Several share it only with SO_REUSEPORT: like Linux, the
+ * 4-tuple's hash scaled to their number picks one, so a tuple always
+ * finds the same listener while the group stays as it is, and tuples
+ * spread over all of them.
+ */
+static struct tcb *listen_pick(struct engine *e, const struct ip_addr *key,
+			       const struct ip_addr *la, uint16_t lport,
+			       const struct ip_addr *fa, uint16_t fp)
+{
+	struct tcb *head = *listen_slot(e, key, lport), *t;
+	bool v4 = ip_addr_is_v4(la);
+	uint32_t n = 0, i;
+
+	for (t = head; t; t = t->hnext)
+		n += listen_takes(t, key, lport, v4);
+	if (n <= 1)
+		i = 0;
+	else
+		i = (uint32_t)(((uint64_t)tuple_hash(e, la, lport, fa, fp) *
+				n) >>
+			       32);
+	for (t = head; t; t = t->hnext)
+		if (listen_takes(t, key, lport, v4) && !i--)
+			return t;
+	return NULL;
+}
+
+/* The listener for a segment: exact address, then wildcard. */
+struct tcb *listen_lookup(struct engine *e, const struct ip_addr *laddr,
+			  uint16_t lport, const struct ip_addr *faddr,
+			  uint16_t fport)
+{
+	struct tcb *t = listen_pick(e, laddr, laddr, lport, faddr, fport);
 
 	if (t)
 		return t;
-	/* Both IPv4 and IPv6 wildcards accept IPv4; IPV6_V6ONLY is the socket
-	 * layer's business (it binds the family it means). */
+	/* An AF_INET wildcard listener first, as Linux scores it higher. */
 	if (ip_addr_is_v4(laddr)) {
 		struct ip_addr v4any = { .b = { [10] = 0xff, [11] = 0xff } };
 
-		t = *listen_slot(e, &v4any, lport);
+		t = listen_pick(e, &v4any, laddr, lport, faddr, fport);
 		if (t)
 			return t;
 	}
-	return *listen_slot(e, &any_addr, lport);
+	return listen_pick(e, &any_addr, laddr, lport, faddr, fport);
 }
 
 /* --- engine ------------------------------------------------------------- */
@@ -524,10 +561,15 @@ struct tcb *eng_listen(struct engine *e, const struct ip_addr *laddr,
 		return NULL;
 	}
 	slot = listen_slot(e, laddr, lport);
-	if (*slot) {
+	/* Only listeners that all have SO_REUSEPORT share (the first has it
+	 * if every one has). */
+	if (*slot && !(o->reuseport && (*slot)->opts.reuseport)) {
 		*err = -EADDRINUSE;
 		return NULL;
 	}
+	/* After the listeners already there: their order decides the pick. */
+	while (*slot)
+		slot = &(*slot)->hnext;
 	t = tcb_new(e, o, err);
 	if (!t)
 		return NULL;
@@ -584,7 +626,7 @@ static int pick_ephemeral(struct engine *e, const struct ip_addr *laddr,
 		if (p < lo || p > hi)
 			continue;
 		if (!conn_lookup(e, laddr, p, faddr, fport) &&
-		    !listen_lookup(e, laddr, p)) {
+		    !listen_lookup(e, laddr, p, faddr, fport)) {
 			*out = p;
 			return 0;
 		}
@@ -847,7 +889,12 @@ static void listener_close(struct tcb *l, uint64_t now)
 			}
 		}
 	}
-	assert(*slot == l);
+	/* Others may share its address and port (SO_REUSEPORT): they go on
+	 * with their own queues and connections. */
+	while (*slot != l) {
+		assert(*slot);
+		slot = &(*slot)->hnext;
+	}
 	*slot = l->hnext;
 	e->nlisten--;
 	tcb_free(l);

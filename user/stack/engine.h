@@ -126,6 +126,11 @@ struct sock_opts {
 	uint32_t keep_abort_ms; /* TCP_KEEPALIVE_ABORT_THRESHOLD, 0 = never */
 	bool oobinline; /* SO_OOBINLINE */
 	bool exclbind; /* SO_EXCLBIND, for the socket layer's bind */
+	/* Set by the socket layer before eng_listen (its bind decided):
+	 * IPV6_V6ONLY, a wildcard listener takes no IPv4; SO_REUSEPORT,
+	 * listeners on one address and port that all have it share the
+	 * connections by a hash of the 4-tuple. */
+	bool v6only, reuseport;
 	bool linger_on; /* SO_LINGER l_onoff: l_linger 0 makes close a RST */
 	uint32_t linger_s; /* SO_LINGER l_linger, for the socket layer */
 	/* SO_SNDBUF or SO_RCVBUF set above 64K before connect/listen: ask for
@@ -186,6 +191,12 @@ uint64_t eng_next_deadline(const struct engine *e);
 /*
  * Sockets. Addresses are 16-byte (IPv4 mapped). A tcb returned to the
  * caller stays valid until eng_close() on it, whatever the connection does.
+ */
+/*
+ * A listener on (@laddr, @lport): -EADDRINUSE when one is there already,
+ * unless it and @o both have reuseport (then they share). A segment's
+ * listener: the exact address, then the IPv4 wildcard (for IPv4), then
+ * the IPv6 one (not for IPv4 if v6only).
  */
 struct tcb *eng_listen(struct engine *e, const struct ip_addr *laddr,
 		       uint16_t lport, uint32_t backlog,

@@ -862,8 +862,8 @@ static void synchronized_input(struct tcb *t, struct seg_ctx *s)
 	 * starts a new incarnation (RFC 9293 3.10.7.4 note, RFC 6191). */
 	if (t->state == TCPS_TIME_WAIT && (s->flags & TH_SYN) &&
 	    !(s->flags & (TH_ACK | TH_RST)) && seq_gt(s->seq, t->rcv_nxt)) {
-		struct tcb *l =
-			listen_lookup(e, &s->p->ip.dst, s->p->tcp.dport);
+		struct tcb *l = listen_lookup(e, &s->p->ip.dst, s->p->tcp.dport,
+					      &s->p->ip.src, s->p->tcp.sport);
 
 		if (l) {
 			tcb_closed(t, 0, s->now);
@@ -1034,7 +1034,8 @@ void tcp_input(struct engine *e, const struct pkt *p, uint64_t now)
 	e->stats.tcpInSegs++;
 	t = conn_lookup(e, &p->ip.dst, p->tcp.dport, &p->ip.src, p->tcp.sport);
 	if (!t) {
-		struct tcb *l = listen_lookup(e, &p->ip.dst, p->tcp.dport);
+		struct tcb *l = listen_lookup(e, &p->ip.dst, p->tcp.dport,
+					      &p->ip.src, p->tcp.sport);
 
 		if (l) {
 			listen_input(e, l, &s);

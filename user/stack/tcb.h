@@ -203,8 +203,10 @@ int conn_insert(struct engine *e, struct tcb *t);
 struct tcb *conn_lookup(struct engine *e, const struct ip_addr *laddr,
 			uint16_t lport, const struct ip_addr *faddr,
 			uint16_t fport);
+/* The listener for a segment from (@faddr, @fport) to (@laddr, @lport). */
 struct tcb *listen_lookup(struct engine *e, const struct ip_addr *laddr,
-			  uint16_t lport);
+			  uint16_t lport, const struct ip_addr *faddr,
+			  uint16_t fport);
 uint64_t eng_rand(struct engine *e);
 /* RFC 7323 5.4: a connection's timestamp offset, keyed by its 4-tuple. */
 uint32_t eng_ts_offset(const struct engine *e, const struct tcb *t);
