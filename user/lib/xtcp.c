@@ -14,6 +14,7 @@
 #include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sched.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -35,6 +36,7 @@
 #define TAB_PAGES 1024
 #define TAB_PAGE 1024 /* descriptors up to TAB_PAGES * TAB_PAGE */
 #define WAIT_SLICE_MS 250
+#define BUSY_POLL_US_DEFAULT 50
 
 struct xsock {
 	int fd; /* the eventfd */
@@ -130,6 +132,37 @@ static void set_dead(void)
 /* --- the control channel --------------------------------------------- */
 
 /* One request and its reply, under G.lock; fds received into @fds. */
+static uint32_t spin_us(void);
+
+/*
+ * The reply: looked for without sleeping for a while first (the daemon
+ * answers within microseconds when it is busy; see spin_us), then waited
+ * for.
+ */
+static ssize_t recv_reply(struct msghdr *m)
+{
+	uint32_t budget = spin_us();
+	struct timespec t0, t;
+	ssize_t n;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (budget) {
+		n = recvmsg(G.ctl, m, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+		if (n >= 0 || (errno != EAGAIN && errno != EINTR))
+			return n;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if ((t.tv_sec - t0.tv_sec) * 1000000 +
+			    (t.tv_nsec - t0.tv_nsec) / 1000 >=
+		    budget)
+			break;
+		sched_yield();
+	}
+	do
+		n = recvmsg(G.ctl, m, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	return n;
+}
+
 static int call_locked(struct xtcp_ipc_req *q, struct xtcp_ipc_rep *r, int *fds,
 		       unsigned maxfds, unsigned *nfds)
 {
@@ -162,9 +195,7 @@ static int call_locked(struct xtcp_ipc_req *q, struct xtcp_ipc_rep *r, int *fds,
 	 * only now and then: tell it there is a request (ipc.h). */
 	if (G.hdr)
 		__atomic_store_n(&G.hdr->pending, 1, __ATOMIC_SEQ_CST);
-	do
-		n = recvmsg(G.ctl, &m, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
+	n = recv_reply(&m);
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); n > 0 && c;
 	     c = CMSG_NXTHDR(&m, c)) {
 		int in[4];
@@ -517,6 +548,51 @@ static int remaining_ms(const struct timespec *until)
  * Sleep until the slot changes after @seen (its changes counter), for at
  * most a slice. -ECONNRESET when xtcpd is gone.
  */
+/*
+ * Busy-poll (as SO_BUSY_POLL does): an answer on a LAN comes within tens
+ * of microseconds, sooner than a sleep and a wake-up through the eventfd
+ * take. XTCP_BUSY_POLL_US sets how long (0: never). The CPU is given up
+ * between looks, so whatever shares it (the peer, xtcpd) still runs.
+ */
+static uint32_t spin_us(void)
+{
+	static int us = -1;
+	int v = __atomic_load_n(&us, __ATOMIC_RELAXED);
+
+	if (v < 0) {
+		const char *e = getenv("XTCP_BUSY_POLL_US");
+
+		v = e ? atoi(e) : BUSY_POLL_US_DEFAULT;
+		if (v < 0 || v > 100000)
+			v = BUSY_POLL_US_DEFAULT;
+		__atomic_store_n(&us, v, __ATOMIC_RELAXED);
+	}
+	return (uint32_t)v;
+}
+
+static bool spin_for_change(const struct xsock *xs, uint32_t seen)
+{
+	uint32_t budget = spin_us();
+	struct timespec t0, t;
+
+	if (!budget)
+		return false;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (unsigned i = 0;; i++) {
+		if (changes(xs) != seen || dead())
+			return true;
+		if ((i & 63) == 63) {
+			clock_gettime(CLOCK_MONOTONIC, &t);
+			if ((t.tv_sec - t0.tv_sec) * 1000000 +
+				    (t.tv_nsec - t0.tv_nsec) / 1000 >=
+			    budget)
+				return false;
+			sched_yield();
+		}
+		__builtin_ia32_pause();
+	}
+}
+
 static int xs_wait(struct xsock *xs, uint32_t seen)
 {
 	struct pollfd p[2] = {
@@ -527,6 +603,8 @@ static int xs_wait(struct xsock *xs, uint32_t seen)
 
 	if (dead())
 		return -ECONNRESET;
+	if (spin_for_change(xs, seen))
+		return dead() ? -ECONNRESET : 0;
 	if (read(xs->fd, &v, sizeof(v)) < 0) {
 		/* nothing to drain */
 	}
