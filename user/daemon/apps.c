@@ -1335,6 +1335,9 @@ static int op_getsockopt(struct apps *a, struct app_sock *as,
 {
 	int level = q->arg[0], name = q->arg[1], v;
 
+	/* What the app moved in its rings before asking counts (TCP_INFO's
+	 * unacked and notsent bytes, SO_NREAD-like figures). */
+	sync_sock(a, as, now);
 	if (level == SOL_SOCKET && name == SO_REUSEADDR)
 		v = as->reuseaddr;
 	else if (level == SOL_SOCKET && name == SO_EXCLBIND)
