@@ -6,11 +6,14 @@
 #   capture_linkem A B [--mtu N] [LINKEM ARGS...]
 #                                     topo_linkem with linkem's event log
 #                                     (--event-log) in CAPTURE_DIR
-#   capture_start HOST IFACE NAME [PCAP FILTER...]
+#   capture_start [--rx-only] HOST IFACE NAME [PCAP FILTER...]
 #                                     tcpdump on IFACE in HOST into NAME.pcap,
-#                                     returns once it is capturing
+#                                     returns once it is capturing;
+#                                     --rx-only: only what IFACE receives
 #   capture_stop NAME                 stop it; tcpdump's counts in NAME.log
-#   capture_grade NAME [--lem LINK] [--min-retrans N] [--show N]
+#   capture_grade NAME [--lem LINK [--events-only] [--ingress NAME]...]
+#                 [--from MAC] [--min-retrans N] [--expect FILTER]...
+#                 [--show N]
 #                                     stop it if running, then grade it with
 #                                     tests/lib/capture_grade.py (read its
 #                                     header for the rules): prints one
@@ -18,7 +21,20 @@
 #                                     on failure), returns 0 on a pass. With
 #                                     --lem, retransmissions are explained by
 #                                     link LINK's linkem event log; without,
-#                                     none is allowed.
+#                                     none is allowed. --expect: at least one
+#                                     frame matches the tshark display
+#                                     filter. --events-only: only check that
+#                                     the log's events of frames sent from
+#                                     the interface are in the capture;
+#                                     --from MAC: frames from MAC are the
+#                                     ones sent from here (a --rx-only
+#                                     capture of what enters linkem);
+#                                     --ingress NAME: capture NAME (taken
+#                                     --rx-only on a linkem port) shows the
+#                                     order frames entered linkem in, so
+#                                     frames overtaken on the way there
+#                                     explain the retransmissions they
+#                                     cause
 #
 # The capture is taken on the Linux host's side: xtcp's own frames are not
 # visible to tcpdump on its host (XDP takes received frames before the
@@ -65,8 +81,13 @@ capture_linkem() { # A B [--mtu N] [LINKEM ARGS...]
 		--event-log "$CAPTURE_DIR/lem$n.events" "$@"
 }
 
-capture_start() { # HOST IFACE NAME [FILTER...]
-	local host=$1 ifn=$2 name=$3 f pid
+capture_start() { # [--rx-only] HOST IFACE NAME [FILTER...]
+	local host ifn name f pid dir=()
+	if [ "${1:-}" = --rx-only ]; then
+		dir=(-Q in)
+		shift
+	fi
+	host=$1 ifn=$2 name=$3
 	shift 3
 	f=$CAPTURE_DIR/$name
 	[ -n "${CAPTURE_DIR:-}" ] || {
@@ -75,7 +96,7 @@ capture_start() { # HOST IFACE NAME [FILTER...]
 	}
 	# Frames sent from here are captured before any offload completes
 	# them: partial checksums would look bad.
-	if ! topo_exec "$host" ethtool -k "$ifn" |
+	if [ ${#dir[@]} -eq 0 ] && ! topo_exec "$host" ethtool -k "$ifn" |
 		grep -q '^tx-checksumming: off'; then
 		capture__err "$host/$ifn: tx checksum offload is on (topo_tx_off $host)"
 		return 1
@@ -84,11 +105,14 @@ capture_start() { # HOST IFACE NAME [FILTER...]
 		topo_exec "$host" cat "/sys/class/net/$ifn/mtu" >"$f.mtu" ||
 		return 1
 	rm -f "$f.pcap" "$f.log"
-	# -s 0: whole frames (checksums); --immediate-mode: each packet is
-	# written as it comes (nothing waits in a buffer block at the stop);
+	# -s: whole frames of the MTU (and a VLAN tag), checksums need them;
+	# a larger snap length would make each ring slot that large.
+	# --immediate-mode: each packet is handed over as it comes, none
+	# waits in a ring block at the stop; -B: 64 MB of ring for bursts;
 	# -Z root: write where root can; -c: bounded.
-	topo_bg "$host" tcpdump -n -i "$ifn" -s 0 -U --immediate-mode \
-		-B 32768 -Z root -c "$CAPTURE_MAX_PACKETS" -w "$f.pcap" "$@" \
+	topo_bg "$host" tcpdump -n -i "$ifn" "${dir[@]}" \
+		-s "$(($(cat "$f.mtu") + 22))" --immediate-mode -B 65536 \
+		-Z root -c "$CAPTURE_MAX_PACKETS" -w "$f.pcap" "$@" \
 		>"$f.log" 2>&1
 	pid=$TOPO_BG_PID
 	echo "$pid" >"$f.pid"
@@ -120,9 +144,10 @@ capture_stop() { # NAME
 	rm -f "$f.pid"
 }
 
-capture_grade() { # NAME [--lem LINK] [--min-retrans N] [--show N]
-	local name=$1 f=$CAPTURE_DIR/$1 args=() reply missed rc
+capture_grade() { # NAME [OPTIONS...]
+	local name=$1 f=$CAPTURE_DIR/$1 args=() reply missed rc mac
 	shift
+	mac=$(cat "$f.mac")
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--lem)
@@ -133,8 +158,21 @@ capture_grade() { # NAME [--lem LINK] [--min-retrans N] [--show N]
 				--lem-missed "$missed")
 			shift 2
 			;;
-		--min-retrans | --show)
+		--min-retrans | --show | --expect)
 			args+=("$1" "$2")
+			shift 2
+			;;
+		--events-only)
+			args+=("$1")
+			shift
+			;;
+		--from)
+			mac=$2
+			shift 2
+			;;
+		--ingress)
+			capture_stop "$2"
+			args+=(--ingress "$CAPTURE_DIR/$2.pcap")
 			shift 2
 			;;
 		*)
@@ -150,7 +188,7 @@ capture_grade() { # NAME [--lem LINK] [--min-retrans N] [--show N]
 		rc=1
 	else
 		python3 "$CAPTURE_GRADER" "$f.pcap" --name "$name" \
-			--local-mac "$(cat "$f.mac")" --mtu "$(cat "$f.mtu")" \
+			--local-mac "$mac" --mtu "$(cat "$f.mtu")" \
 			--tcpdump-log "$f.log" "${args[@]}"
 		rc=$?
 	fi
@@ -159,6 +197,6 @@ capture_grade() { # NAME [--lem LINK] [--min-retrans N] [--show N]
 			cp "$f".* "$CAPTURE_DIR"/lem*.events "$CAPTURE_KEEP"/ \
 				2>/dev/null
 	fi
-	[ "$rc" -eq 0 ] && rm -f "$f.pcap"
+	[ "$rc" -eq 0 ] && [ -z "${CAPTURE_KEEP_ALL:-}" ] && rm -f "$f.pcap"
 	return "$rc"
 }

@@ -28,6 +28,10 @@ for the scenarios that have an emulator, else empty. Scenarios:
   corrupt        one of X's segments arrives with a bit flipped; the log
                  has it (passes)
   corrupt-unlogged the same without the log line
+  timer          L resends a segment after X was silent for 5 ms (a tail
+                 loss probe; passes, no emulator needed)
+  hasty          L resends a segment 200 us after sending it, X having
+                 answered something else meanwhile
 """
 
 import struct
@@ -59,6 +63,7 @@ class Seg:
                                                            doff, ipid)
         self.lost = False
         self.flip = None
+        self.dt = 0.001  # after the segment before it
 
     def frame(self):
         l2x = self.frm == 'L'
@@ -134,6 +139,18 @@ def exchange(scn):
     segs.append(Seg('L', li, xi + 2000, ACK | PSH, b, ts_opt(4, 10), ipid=5))
     xack = Seg('X', xi + 2000, li + 1000, ACK, opts=ts_opt(12, 4), ipid=14)
     xack.lost = scn == 'ackloss-retrans'
+    if scn in ('timer', 'hasty'):
+        # X answers late (timer) or with an old ACK at once (hasty); L
+        # resends before either tells it anything.
+        again = Seg('L', li, xi + 2000, ACK | PSH, b, ts_opt(9, 10), ipid=6)
+        if scn == 'timer':
+            again.dt = 0.005
+            segs.append(again)
+        else:
+            old = Seg('X', xi + 2000, li, ACK, opts=ts_opt(12, 4), ipid=17)
+            old.dt = again.dt = 0.0001
+            segs += [old, again]
+        xack.dt = 0.0001
     segs.append(xack)
     if scn in ('acked-retrans', 'ackloss-retrans'):
         segs.append(Seg('L', li, xi + 2000, ACK | PSH, b, ts_opt(300, 10),
@@ -172,11 +189,11 @@ def main():
     if len(sys.argv) != 4:
         sys.exit(__doc__)
     scn, out, evout = sys.argv[1:]
-    t = 1700000000.0
+    ts = 1700000000.0
     recs, events = [], []
-    for i, s in enumerate(exchange(scn)):
+    for s in exchange(scn):
         f = s.frame()
-        ts = t + 0.001 * (i + 1)
+        ts += s.dt
         # The emulator sees X's frames before the capture, L's after.
         tev = ts - 0.0002 if s.frm == 'X' else ts + 0.0002
         if s.lost:

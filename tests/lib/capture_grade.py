@@ -2,21 +2,25 @@
 # SPDX-License-Identifier: BSD-2-Clause
 """Grade a packet capture taken on the Linux side of an xtcp test.
 
-    capture_grade.py PCAP --local-mac MAC [--lem-log FILE [--lem-missed N]]
-                     [--tcpdump-log FILE] [--min-retrans N] [--show N]
-                     [--name NAME]
+    capture_grade.py PCAP --local-mac MAC [--mtu N]
+                     [--lem-log FILE [--lem-missed N] [--ingress PCAP]...
+                      [--events-only]]
+                     [--tcpdump-log FILE] [--min-retrans N]
+                     [--expect FILTER]... [--show N] [--name NAME]
 
 tests/lib/capture.sh runs it (capture_grade); see there for the topology.
 
 PCAP is a classic pcap (Ethernet) written by tcpdump on the Linux host's
 interface; --local-mac is that interface's MAC, so frames it sent (TX) and
 frames it received (RX) are told apart. tshark reads the capture with IPv4
-and TCP checksum validation on (TCP over IPv6 included) and only the
-protocols up to TCP enabled (payload heuristics such as Thrift would
-otherwise report "errors" in random data), and this fails on:
+and TCP checksum validation on (TCP over IPv6 included; IPv6 has no header
+checksum) and only the protocols up to TCP enabled (payload heuristics
+such as Thrift would otherwise report "errors" in random data), and the
+grade fails on:
 
   - a malformed packet (_ws.malformed), any expert message of severity
-    error, a bad or unverified IPv4 header or TCP checksum;
+    error, a bad or unverified IPv4 header or TCP checksum (0xffff for a
+    zero sum is right, RFC 1624 3), a bad ICMP checksum;
   - an invalid TCP header length or option (tshark's tcp.bogus_header_length,
     tcp.option.len.invalid, tcp.suboption_malformed, tcp.short_segment,
     tcp.options.wscale.shift.invalid, ip.bogus_*; and our own walk of the
@@ -27,44 +31,70 @@ otherwise report "errors" in random data), and this fails on:
   - tcpdump dropping or missing packets (--tcpdump-log);
   - a retransmission that is not explained: tshark's
     tcp.analysis.retransmission, fast_retransmission,
-    spurious_retransmission, and out_of_order (nothing in these topologies
-    reorders, so a segment that fills a hole at the receiver is a
-    retransmission of something lost on the way, which tshark names
-    out-of-order when it comes soon after).
+    spurious_retransmission, and out_of_order (a segment that fills a hole
+    at the receiver: a retransmission of something lost on the way, which
+    tshark names out-of-order when it comes soon after, unless it was
+    itself overtaken, below).
 
-Explained retransmissions need the link emulator's event log (linkem
---event-log, tools/linkem/evlog.h): one line per frame it lost, dropped
-or corrupted, with the frame's CRC-32, length, MACs and TCP header. A
-retransmitted segment is split into the bytes the capture had seen before
-and those it had not:
+Retransmissions. The flagged segment is split into sequence space the
+capture had not seen (holes: only at a receiver) and space it had; the
+latter into what the previous copy of it, as the capture saw it, brought
+to the receiver or not. Each part must be explained:
 
-  - bytes the capture never saw (only possible for RX: the capture is at
-    the receiver) are explained when the emulator logged losing or
-    corrupting a segment of the same connection and direction holding them,
-    before the retransmission was captured;
-  - bytes already seen: when the most recent earlier copy of them was sent
-    by this host (TX) and the emulator lost or corrupted that very frame
-    (its CRC-32, length and header match), they are explained;
-  - otherwise the receiver had them, and the sender resent them because it
-    never learned so: explained only if no acknowledgment of them (a
-    cumulative ACK beyond them or a SACK block holding them) sent by the
-    receiver before the retransmission got through the emulator, and at
-    least one was lost or corrupted by it. An acknowledgment that got
-    through, or none at all, leaves them unexplained.
+  - a hole: the emulator's event log (--lem-log; linkem --event-log,
+    tools/linkem/evlog.h: a line per frame lost, dropped or corrupted,
+    with its CRC-32, length, MACs and TCP header) has a loss or corruption
+    of that connection's data covering it, before; or this very frame was
+    overtaken on its way into the emulator (--ingress, below);
+  - a copy we sent that the emulator lost or corrupted: that very frame
+    (CRC-32, length, MACs) is in the log;
+  - data the receiver had: unexplained if an acknowledgment of it (a
+    cumulative ACK beyond it, a SACK block holding it) reached the sender
+    more than an allowance (twice the handshake's round trip, 200..500 us)
+    before; else explained when
+      the emulator lost or corrupted every acknowledgment of it ("ack
+      lost"), or
+      its previous copy was overtaken on the way into the emulator, so
+      the receiver had a hole it reported ("reordered"), or
+      the segment carries a FIN the cumulative ACK had not reached (a FIN
+      received out of order is not in SACK blocks, RFC 2018 3; "fin"), or
+      the sender had heard nothing from the receiver for 1 ms or more and
+      no acknowledgment of the data was on its way (a timer: Linux's tail
+      loss probe, RFC 8985 7, RACK's reorder timer, an RTO; none is
+      shorter. It is how Linux answers an xtcpd that was not scheduled
+      for a few milliseconds on a loaded machine; "timer").
+
+So with no emulator on the path only timers explain a retransmission.
 
 Frames the emulator corrupted reach the receiver too: an RX frame whose
 checksum fails is explained when flipping back the bit the log names gives
 the logged CRC-32; such frames are left out of tshark's analysis (the
-receiver dropped them too). Log events inside the capture's time span that
-cannot be found in it (a TX frame lost or corrupted, an RX frame corrupted)
-fail the grade: the matching would not be trustworthy. With no log, every
-retransmission is unexplained: on a veth pair nothing may be lost.
+receiver dropped them too). An ICMP error quoting such a frame (a host
+answering a damaged address or next header) is explained likewise. Log
+events inside the capture's time span that cannot be found in it (a TX
+frame lost or corrupted, an RX frame corrupted) fail the grade: the
+matching would not be trustworthy.
+
+--ingress PCAP (one or more; tcpdump -Q in on the emulator's ports) shows
+the order frames entered the emulator in. A veth hands frames to per-CPU
+backlogs, so two sent from different CPUs may swap before linkem: ours is
+overtaken when one we sent later entered first, the peer's when it is the
+first copy of data and data beyond it entered first (new data goes out in
+order).
+
+--min-retrans N fails a capture with fewer retransmissions (a lossy path
+must show some); --expect FILTER fails it when no frame matches the tshark
+display filter (say, that keep-alive probes were answered). --events-only
+only checks that every logged event of a frame sent from --local-mac is
+in the capture (a capture where frames enter the emulator: the log's
+own test).
 
 Prints one line:
-    capture NAME: frames=N tcp=N streams=N retrans=N explained=N errors=N
-                  [emulator: lost=N corrupted=N missed=N] PASS|FAIL
+    capture NAME: frames=N tcp=N streams=N retrans=N explained=N (how N,
+                  ...) errors=N [FILTER]=N... [emulator: lost=N
+                  corrupted=N missed=N] PASS|FAIL
 and on failure the offending frames (up to --show, default 20), numbered
-as in the capture. Exit 0 pass, 1 fail, 2 usage or tool error.
+as in the capture, with why. Exit 0 pass, 1 fail, 2 usage or tool error.
 """
 
 import argparse
@@ -78,6 +108,11 @@ import zlib
 
 SEV_ERROR = 8388608  # PI_ERROR in epan/proto.h
 AGG = '\x1f'  # between occurrences of a field (messages hold commas)
+# pcap timestamps have microseconds; linkem's log the same clock's ns.
+CLOCK_SLACK = 5e-6
+# An ACK captured less than ALLOW before a retransmission may not have
+# counted yet; a sender silent-heard for TIMER_MIN may retransmit.
+ALLOW_MIN, ALLOW_MAX, TIMER_MIN = 0.0002, 0.0005, 0.001
 ETH_HLEN = 14
 SYN, FIN, RST = 0x02, 0x01, 0x04
 # The protocols tshark keeps; everything else is disabled.
@@ -91,8 +126,9 @@ INVALID = ('tcp.bogus_header_length', 'tcp.option.len.invalid',
            'ip.bogus_ip_length', 'ip.opt.len.invalid', 'ipv6.invalid_header')
 FIELDS = (('frame.number', 'tcp.stream', '_ws.malformed',
            '_ws.expert.severity', '_ws.expert.message', 'tcp.checksum.status',
-           'ip.checksum.status', 'tcp.analysis.keep_alive')
+           'ip.checksum.status', 'tcp.checksum.ffff')
           + FLAGGED + INVALID)
+ICMP_ERRORS = {4: (3, 4, 5, 11, 12), 6: (1, 2, 3, 4)}
 LOST_EVENTS = ('lost', 'ge_lost', 'qdrop', 'oversize', 'tx_err')
 
 
@@ -152,6 +188,10 @@ def runs_inter(runs, other):
     for lo, hi in runs:
         out.extend(other.inter(lo, hi))
     return out
+
+
+def fmt_dt(dt):
+    return '%d us' % round(dt * 1e6) if dt < 0.01 else '%.1f ms' % (dt * 1e3)
 
 
 def fmt_runs(runs, base=0):
@@ -253,6 +293,8 @@ class Frame:
         self.stream = None
         self.flagged = []
         self.event = None  # the emulator event that matched this frame
+        self.quote = None  # an ICMP error's quoted packet
+        self.about = None  # the corrupt event that quoted packet shows
         self.parse()
 
     def parse(self):
@@ -286,8 +328,11 @@ class Frame:
         if csum16(d[off:off + hl]) != 0xffff:
             self.problem = 'bad IPv4 header checksum'
             return
-        if self.proto != 6 or struct.unpack('!H', d[off + 6:off + 8])[0] \
-                & 0x3fff:
+        if struct.unpack('!H', d[off + 6:off + 8])[0] & 0x3fff:
+            return
+        if self.proto == 1:
+            self.parse_icmp(4, d[off + hl:off + tot], b'')
+        if self.proto != 6:
             return
         pseudo = d[off + 12:off + 20] + struct.pack('!BBH', 0, 6, tot - hl)
         self.parse_tcp(d[off + hl:off + tot], pseudo)
@@ -304,10 +349,25 @@ class Frame:
         if off + 40 + plen > len(d):
             self.problem = 'IPv6 payload length %d past the frame' % plen
             return
+        if self.proto == 58:
+            self.parse_icmp(6, d[off + 40:off + 40 + plen],
+                            d[off + 8:off + 40] + struct.pack('!IxxxB', plen,
+                                                              58))
         if self.proto != 6:
             return
         pseudo = d[off + 8:off + 40] + struct.pack('!IxxxB', plen, 6)
         self.parse_tcp(d[off + 40:off + 40 + plen], pseudo)
+
+    def parse_icmp(self, ver, msg, pseudo):
+        """An ICMP error: its checksum, and the packet it quotes."""
+        if len(msg) < 8:
+            self.problem = 'ICMP message of %d bytes' % len(msg)
+            return
+        if csum16(pseudo + msg) != 0xffff:
+            self.problem = 'bad ICMP checksum'
+            return
+        if msg[0] in ICMP_ERRORS[ver]:
+            self.quote = msg[8:]
 
     def parse_tcp(self, seg, pseudo):
         self.tcp = True
@@ -442,6 +502,17 @@ def tshark_config(tmp):
     return tmp
 
 
+def count_tshark(pcap, cfg, flt):
+    """How many frames match the display filter flt."""
+    env = dict(os.environ, WIRESHARK_CONFIG_DIR=cfg)
+    p = subprocess.run(['tshark', '-n', '-r', pcap, '-Y', flt, '-T', 'fields',
+                        '-e', 'frame.number'], capture_output=True, text=True,
+                       env=env)
+    if p.returncode != 0:
+        raise RuntimeError('tshark -Y %r: %s' % (flt, p.stderr.strip()[-300:]))
+    return len(p.stdout.split())
+
+
 def run_tshark(pcap, cfg):
     cmd = ['tshark', '-n', '-r', pcap,
            '-o', 'tcp.check_checksum:TRUE', '-o', 'ip.check_checksum:TRUE',
@@ -473,7 +544,7 @@ class DirState:
         self.top = 0              # highest offset seen + 1
         self.first_lo = []        # new runs by start: first seen at
         self.first = []           # (lo, hi, ts)
-        self.sent = []            # TX copies: (lo, hi, frame)
+        self.copies = []          # every copy captured: (lo, hi, frame)
         self.acks = []            # the receiver's ACK frames (captured)
         self.ack_ts = []
 
@@ -568,6 +639,57 @@ class Grader:
         self.events, self.truncated = [], False
         if a.lem_log:
             self.events, self.truncated = read_log(a.lem_log)
+        self.load_ingress()
+
+    def load_ingress(self):
+        """--ingress: the frames entering the emulator, in the order it
+        got them. A frame overtaken on the way there (a veth hands frames
+        to per-CPU backlogs, so those sent from two CPUs may swap) reaches
+        the receiver late: a hole it reports, which the sender fills with
+        a retransmission although nothing was lost."""
+        ing = []
+        for path in self.args.ingress:
+            pc = Pcap(path)
+            ing += [Frame(0, ts, d, wl) for ts, _, d, wl in pc.records]
+        ing.sort(key=lambda f: f.ts)
+        where = {}
+        for i, f in enumerate(ing):
+            f.pos = i
+            where.setdefault((len(f.data), zlib.crc32(f.data)), []).append(f)
+        # Each captured frame's entry, the first unclaimed with its bytes.
+        for x in self.frames:
+            x.entry = None
+            x.overtaken = False
+            lst = where.get((len(x.data), zlib.crc32(x.data)))
+            if lst:
+                x.entry = lst.pop(0)
+                x.entry.frame = x
+        # We sent it: overtaken if a frame we sent later, on its
+        # connection, entered before it.
+        low = {}
+        for x in reversed(self.frames):
+            if x.entry is None or not self.is_tx(x) or not x.valid:
+                continue
+            m = low.get(x.key())
+            x.overtaken = m is not None and m < x.entry.pos
+            low[x.key()] = x.entry.pos if m is None else min(m, x.entry.pos)
+        # The peer sent it: new data goes out in order, so a first copy
+        # of bytes entering after bytes beyond it was overtaken.
+        seen, top, base = {}, {}, {}
+        for f in ing:
+            if not f.valid or self.is_tx(f):
+                continue
+            k = f.key()
+            b = base.setdefault(k, f.seq)
+            lo = (f.seq - b) % (1 << 32)
+            hi = lo + f.seqlen()
+            r = seen.setdefault(k, Ranges())
+            first = hi > lo and not r.inter(lo, hi)
+            if first and top.get(k, 0) > lo and \
+                    getattr(f, 'frame', None) is not None:
+                f.frame.overtaken = True
+            r.add(lo, hi)
+            top[k] = max(top.get(k, 0), hi)
 
     def check_tcpdump(self):
         if not self.args.tcpdump_log:
@@ -607,9 +729,11 @@ class Grader:
         t1 = self.frames[-1].ts if self.frames else 0
         for e in self.events:
             if e.src == self.local:
-                # We sent it: the latest unmatched copy before the event.
+                # We sent it: the latest unmatched copy before the event
+                # (a retransmission may carry the very same bytes; the
+                # capture and linkem read the same clock).
                 cands = [x for x in by_crc.get((e.len, e.crc), ())
-                         if x.ts <= e.t + 0.001 and x.event is None]
+                         if x.ts <= e.t + CLOCK_SLACK and x.event is None]
                 if cands:
                     e.frame = cands[-1]
                     e.frame.event = e
@@ -624,20 +748,48 @@ class Grader:
                         if zlib.crc32(bytes(d)) == e.crc:
                             e.frame, x.event = x, e
                             break
-            if e.frame is None and t0 + 0.01 < e.t < t1 - 0.01 and \
+            if e.frame is None and t0 + 0.001 < e.t < t1 - 0.001 and \
                     (e.src == self.local or
-                     (e.ev == 'corrupt' and e.dst == self.local)):
+                     (e.ev == 'corrupt' and e.dst == self.local and
+                      not self.args.events_only)):
                 self.err(None, '%s: not found in the capture' %
                          e.describe())
 
+    def match_quotes(self):
+        """ICMP errors whose quoted packet is one the emulator corrupted
+        (a host answered the damaged frame: an unknown next header, an
+        address that is not its own)."""
+        damaged = []
+        for e in self.events:
+            if e.ev != 'corrupt' or e.frame is None:
+                continue
+            d = bytearray(e.frame.data)
+            if self.is_tx(e.frame):
+                d[e.bit >> 3] ^= 1 << (e.bit & 7)
+            damaged.append((bytes(d[ETH_HLEN:]), e))
+        for x in self.frames:
+            if not x.quote:
+                continue
+            for pkt, e in damaged:
+                if pkt.startswith(x.quote) and e.frame.ts <= x.ts + 0.001:
+                    x.about = e
+                    break
+
     def analyse(self):
+        self.match_quotes()
         keep = [x.event is None or self.is_tx(x) or x.valid
                 for x in self.frames]
         kept = [x for x, k in zip(self.frames, keep) if k]
+        self.expected = []
         with tempfile.TemporaryDirectory() as tmp:
             clean = os.path.join(tmp, 'clean.pcap')
             self.pcap.write(clean, keep)
             rows = run_tshark(clean, tshark_config(tmp))
+            for flt in self.args.expect:
+                n = count_tshark(clean, tmp, flt)
+                self.expected.append((flt, n))
+                if n < 1:
+                    self.err(None, 'no frame matches %s' % flt)
         if len(rows) != len(kept):
             raise RuntimeError('tshark read %d frames of %d' %
                                (len(rows), len(kept)))
@@ -648,6 +800,13 @@ class Grader:
     def check_row(self, x, r):
         if r['tcp.stream']:
             x.stream = int(r['tcp.stream'].split(AGG)[0])
+        if x.about is not None:
+            # An ICMP error about a frame the emulator corrupted: what
+            # tshark finds wrong is in the quoted frame. Our own parse
+            # checked the outer headers and the ICMP checksum.
+            if x.problem:
+                self.err(x, x.problem)
+            return
         if r['_ws.malformed']:
             self.err(x, 'malformed packet')
         sev = r['_ws.expert.severity'].split(AGG)
@@ -658,7 +817,9 @@ class Grader:
                          (msg[i] if i < len(msg) else '?'))
         tcs = r['tcp.checksum.status'].split(AGG)[0]
         ics = r['ip.checksum.status'].split(AGG)[0]
-        if x.tcp and tcs != '1':
+        # 0xffff for a sum of zero is right too (RFC 1624 3; tshark warns).
+        ffff = tcs == '0' and r['tcp.checksum.ffff'] and x.valid
+        if x.tcp and tcs != '1' and not ffff:
             self.err(x, 'TCP checksum %s' %
                      ('bad' if tcs == '0' else 'not verified'))
         if x.l3 == 'ip4' and ics != '1':
@@ -677,11 +838,24 @@ class Grader:
         and ports that had begun by then)."""
         self.base = {}
         starts = {}
+        hs = {}
         for x in self.kept:
             if x.valid and x.stream is not None:
                 self.base.setdefault((x.stream, x.key()), x.seq)
                 for k in (x.key(), (x.daddr, x.dport, x.saddr, x.sport)):
                     starts.setdefault((k, x.stream), x.ts)
+                # The handshake's round trip as seen here: our SYN or
+                # SYN-ACK to the answer to it.
+                h = hs.setdefault(x.stream, {})
+                if x.flags & SYN and self.is_tx(x) and 'out' not in h:
+                    h['out'] = x.ts
+                elif 'out' in h and not self.is_tx(x) and 'rtt' not in h:
+                    h['rtt'] = x.ts - h['out']
+        # How long an ACK the capture shows may take to count: twice the
+        # handshake's round trip, within [200 us, 500 us] (less than the
+        # shortest timer, below).
+        self.allowance = {st: min(ALLOW_MAX, max(ALLOW_MIN, 2 * h['rtt']))
+                          for st, h in hs.items() if 'rtt' in h}
         for e in self.events:
             if not e.tcp:
                 continue
@@ -733,20 +907,25 @@ class Grader:
                     self.explained += 1
                     self.how[how] = self.how.get(how, 0) + 1
             st.add(lo, hi, x.ts)
-            if self.is_tx(x) and hi > lo:
-                st.sent.append((lo, hi, x))
+            if hi > lo:
+                st.copies.append((lo, hi, x))
             rk = (x.stream, (x.daddr, x.dport, x.saddr, x.sport))
             if rk in self.base:
                 rs = self.dirs.setdefault(rk, DirState())
                 rs.acks.append(x)
                 rs.ack_ts.append(x.ts)
 
+    def reached(self, f):
+        """Did captured frame f reach the other end? (TX: unless the
+        emulator lost it; RX: it is here.)"""
+        return not self.is_tx(f) or f.event is None or \
+            self.delivered(f.event)
+
     def explain(self, x, k, lo, hi, st):
         """(None, how) if the flagged segment [lo, hi) of frame x is
         explained, else (why not, None)."""
         if hi <= lo:
             return 'it holds no data', None
-        tx = self.is_tx(x)
         holes = runs_minus([(lo, min(hi, st.top))], st.seen)
         old = runs_inter([(lo, hi)], st.seen)
         if not holes and not old:
@@ -755,9 +934,6 @@ class Grader:
             if (x.key(), x.seq) in self.damaged:
                 return None, 'damaged'
             return 'new data, yet flagged', None
-        if not self.args.lem_log:
-            return 'no emulator on this path: nothing may be lost', None
-
         if holes:
             # Never seen here, though later data was: lost on the way to
             # us (we receive; a sender has seen all it sent).
@@ -767,69 +943,148 @@ class Grader:
                     a = self.off(e.stream, e.key(), e.seq)
                     lost.add(a, a + e.seqlen())
             left = runs_minus(holes, lost)
+            if left and x.overtaken:
+                return None, 'reordered'
             if left:
-                return ('bytes %s never reached the capture and the '
-                        'emulator logged no loss of them' %
-                        fmt_runs(left)), None
+                return ('bytes %s never reached the capture and %s' %
+                        (fmt_runs(left),
+                         'the emulator logged no loss of them'
+                         if self.args.lem_log else
+                         'no emulator is on this path')), None
         if not old:
             return None, 'lost'
-        need = old
-        if tx:
-            # We sent them before: was the latest copy lost?
-            todo, lost_last = Ranges(old), Ranges()
-            for a, b, f in reversed(st.sent):
-                if todo.empty():
-                    break
-                part = todo.inter(a, b)
-                if not part:
-                    continue
-                if f.event is not None and not self.delivered(f.event):
-                    for p in part:
-                        lost_last.add(*p)
-                todo = Ranges(runs_minus(todo.runs(), Ranges(part)))
-            need = runs_minus(old, lost_last)
-            if not need:
-                return None, 'lost'
-        # The receiver had them: did its acknowledgment get through?
-        passed, dropped = Ranges(), Ranges()
+        # Seen before: the latest earlier copy of each byte. A copy we
+        # sent may have been lost by the emulator after the capture.
+        todo, need, prev = Ranges(old), Ranges(), None
+        for a, b, f in reversed(st.copies):
+            if todo.empty():
+                break
+            part = todo.inter(a, b)
+            if not part:
+                continue
+            if self.reached(f):
+                for p in part:
+                    need.add(*p)
+                prev = prev or f
+            todo = Ranges(runs_minus(todo.runs(), Ranges(part)))
+        need = need.runs()
+        if not need:
+            return None, 'lost'
+        # The receiver had them. Did it tell the sender? An ACK the
+        # capture shows less than an allowance before the retransmission
+        # may not have been taken into account yet: still on its way (we
+        # receive), or waiting to be processed (we send).
+        allow = self.allowance.get(x.stream, ALLOW_MAX)
+        known, dropped, late = Ranges(), Ranges(), None
         t_first = st.first_seen(need)
+        known_at = None
         i = bisect.bisect_left(st.ack_ts, t_first) if t_first else 0
         for f in st.acks[i:]:
             if f.ts > x.ts:
                 break
             info = runs_inter(need, self.acked(f, x.stream, x.key()))
-            if tx or f.event is None or self.delivered(f.event):
-                for p in info:
-                    passed.add(*p)
-            else:
+            if not info:
+                continue
+            if not self.reached(f):
                 for p in info:
                     dropped.add(*p)
-        if tx:
+            elif f.ts <= x.ts - allow:
+                for p in info:
+                    known.add(*p)
+                known_at = known_at or f
+            else:
+                late = late or f
+        if x.flags & FIN:
+            # A FIN the receiver got out of order cannot be acknowledged
+            # before the data below it: SACK blocks hold data (RFC 2018
+            # 3), so the sender resends the FIN, with its segment's data,
+            # until the cumulative ACK reaches it.
+            cum = None
+            for f in reversed(st.acks[:bisect.bisect_left(st.ack_ts,
+                                                            x.ts)]):
+                if self.reached(f) and f.flags & 0x10:
+                    cum = self.off(x.stream, x.key(), f.ack)
+                    break
+            if cum is not None and cum < lo:
+                return None, 'fin'
+        if self.is_tx(x):
             # The peer's ACKs that never reached us are in the log only.
             for e in self.lost_acks.get(k, ()):
                 if e.t <= x.ts + 0.001:
                     for p in runs_inter(need,
                                         self.acked(e, x.stream, x.key())):
                         dropped.add(*p)
-        known = runs_inter(need, passed)
-        if known:
-            return ('bytes %s had been acknowledged to the sender' %
-                    fmt_runs(known)), None
+        if not known.empty():
+            return ('bytes %s were acknowledged to the sender in frame %d, '
+                    '%s before' % (fmt_runs(known.runs()), known_at.num,
+                                   fmt_dt(x.ts - known_at.ts))), None
         unacked = runs_minus(need, dropped)
-        if unacked:
-            return ('bytes %s had reached the receiver and the emulator '
-                    'lost no acknowledgment of them' %
-                    fmt_runs(unacked)), None
-        return None, 'ack lost'
+        if not unacked:
+            return None, 'ack lost'
+        if prev.overtaken:
+            # It reached the receiver behind later data: a hole there
+            # for a while, which the sender was told of.
+            return None, 'reordered'
+        # A timer: the sender had heard nothing from the receiver for at
+        # least 1 ms (its tail loss probe, RFC 8985 7, or RACK's reorder
+        # timer, or an RTO; none is shorter) and the data was not known
+        # to have arrived.
+        last = None
+        for f in reversed(st.acks[:bisect.bisect_left(st.ack_ts, x.ts)]):
+            if self.reached(f):
+                last = f
+                break
+        t_last = max(last.ts if last else 0, prev.ts)
+        if late is None and x.ts - t_last >= TIMER_MIN:
+            return None, 'timer'
+        heard = None
+        j = bisect.bisect_right(st.ack_ts, prev.ts)
+        for f in st.acks[j:]:
+            if f.ts >= x.ts:
+                break
+            if self.reached(f):
+                heard = f
+                break
+        why = ('bytes %s: the previous copy (frame %d, %s before) reached '
+               'the receiver' % (fmt_runs(unacked), prev.num,
+                                 fmt_dt(x.ts - prev.ts)))
+        if late is not None:
+            why += (', its acknowledgment (frame %d) came %s before this' %
+                    (late.num, fmt_dt(x.ts - late.ts)))
+        elif heard is not None:
+            why += (', which then sent frame %d (%s before this) without '
+                    'acknowledging them' % (heard.num,
+                                             fmt_dt(x.ts - heard.ts)))
+        if self.args.lem_log:
+            why += '; the emulator lost no acknowledgment of them'
+        return why, None
 
     def run(self):
         self.load()
         self.check_tcpdump()
         self.match_events()
+        if self.args.events_only:
+            return self.report_events()
         self.analyse()
         self.set_bases()
         self.explain_all()
         return self.report()
+
+    def report_events(self):
+        """--events-only: were the frames sent from here that the emulator
+        logged all found?"""
+        mine = [e for e in self.events if e.src == self.local]
+        found = sum(1 for e in mine if e.frame is not None)
+        nerr = len(self.errors)
+        print('capture %s: frames=%d logged events of its frames=%d found=%d '
+              'errors=%d%s' % (self.args.name or self.args.pcap,
+                               len(self.frames), len(mine), found, nerr,
+                               ' FAIL' if nerr or not mine else ' PASS'))
+        for why in self.errors[:self.args.show]:
+            print('  %s' % why)
+        if not mine:
+            print('  no event of a frame from %s in the log' % self.local)
+        return 1 if nerr or not mine else 0
 
     def report(self):
         a = self.args
@@ -846,6 +1101,8 @@ class Grader:
                  ' (%s)' % ', '.join('%s %d' % kv for kv in
                                      sorted(self.how.items()))
                  if self.how else '', nerr))
+        for flt, n in self.expected:
+            line += ' [%s]=%d' % (flt, n)
         if a.lem_log:
             nl = sum(1 for e in self.events if e.lost())
             nc = sum(1 for e in self.events if e.ev == 'corrupt')
@@ -881,6 +1138,9 @@ def main():
     p.add_argument('--lem-missed', type=int, default=0)
     p.add_argument('--tcpdump-log')
     p.add_argument('--min-retrans', type=int, default=0)
+    p.add_argument('--expect', action='append', default=[])
+    p.add_argument('--events-only', action='store_true')
+    p.add_argument('--ingress', action='append', default=[])
     p.add_argument('--show', type=int, default=20)
     p.add_argument('--name')
     args = p.parse_args()
