@@ -2,13 +2,14 @@
 # SPDX-License-Identifier: BSD-2-Clause
 """Write small crafted captures, to show that capture_grade.py can fail.
 
-    capture_craft.py SCENARIO OUT.pcap OUT.events
+    capture_craft.py SCENARIO OUT.pcap OUT.events [OUT.ingress.pcap]
 
 Host L (the capture's side, MAC 02:78:74:00:00:01, 198.18.0.1) talks to
 host X (02:78:74:00:00:02, 198.18.0.2) over IPv4: a handshake, data from X
 to L and from L to X, a FIN each way, every checksum right, options as
 Linux sends them. OUT.events is a linkem event log (tools/linkem/evlog.h)
-for the scenarios that have an emulator, else empty. Scenarios:
+for the scenarios that have an emulator, else empty; OUT.ingress.pcap,
+what entered the emulator from L (capture_grade.py --ingress). Scenarios:
 
   clean          the exchange as it should be (passes)
   badsum         one of X's data segments has a wrong TCP checksum
@@ -17,7 +18,8 @@ for the scenarios that have an emulator, else empty. Scenarios:
   optpast        one of L's ACKs has a timestamp option running past the
                  header
   badhdrlen      one of X's segments has a data offset of 4 (16 bytes)
-  retrans        X sends a data segment twice, nothing lost it
+  retrans        X sends a data segment twice, 200 us apart, nothing lost
+                 it
   lost-retrans   X's first data segment is lost by the emulator (logged),
                  then retransmitted (passes with the log)
   lost-unlogged  the same, but the log does not have the loss
@@ -32,6 +34,9 @@ for the scenarios that have an emulator, else empty. Scenarios:
                  loss probe; passes, no emulator needed)
   hasty          L resends a segment 200 us after sending it, X having
                  answered something else meanwhile
+  reordered      L's segment is overtaken by its next one on the way into
+                 the emulator; X reports the hole, L resends it (passes
+                 with the ingress capture)
 """
 
 import struct
@@ -129,8 +134,10 @@ def exchange(scn):
     else:
         segs += [x1, x2]
         if scn == 'retrans':
-            segs.append(Seg('X', xi + 1000, li, ACK | PSH, a,
-                            ts_opt(10, 2), ipid=13))
+            again = Seg('X', xi + 1000, li, ACK | PSH, a, ts_opt(10, 2),
+                        ipid=13)
+            again.dt = 0.0002
+            segs.append(again)
     opt = ts_opt(3, 10)
     if scn == 'optpast':
         opt = b'\x01\x01\x08\x0e' + struct.pack('!II', 3, 10)
@@ -139,6 +146,21 @@ def exchange(scn):
     segs.append(Seg('L', li, xi + 2000, ACK | PSH, b, ts_opt(4, 10), ipid=5))
     xack = Seg('X', xi + 2000, li + 1000, ACK, opts=ts_opt(12, 4), ipid=14)
     xack.lost = scn == 'ackloss-retrans'
+    if scn == 'reordered':
+        # l1 and l2 go out; l2 enters the emulator first (the ingress
+        # capture below), so X SACKs it and L resends l1.
+        l2 = Seg('L', li + 1000, xi + 2000, ACK | PSH, b, ts_opt(4, 10),
+                 ipid=9)
+        dup = Seg('X', xi + 2000, li, ACK,
+                  opts=ts_opt(12, 4) + b'\x01\x01\x05\x0a' +
+                  struct.pack('!II', li + 1000, li + 2000), ipid=17)
+        again = Seg('L', li, xi + 2000, ACK | PSH, b, ts_opt(5, 12), ipid=6)
+        l2.dt = dup.dt = again.dt = 0.0001
+        segs += [l2, dup, again]
+        xack = Seg('X', xi + 2000, li + 2000, ACK, opts=ts_opt(13, 5),
+                   ipid=14)
+        xack.dt = 0.0001
+        li += 1000
     if scn in ('timer', 'hasty'):
         # X answers late (timer) or with an old ACK at once (hasty); L
         # resends before either tells it anything.
@@ -185,10 +207,19 @@ def event_line(t, ev, seg, frame, bit=None):
     return s + '\n'
 
 
+def write_pcap(path, recs):
+    with open(path, 'wb') as fo:
+        fo.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+        for ts, f in recs:
+            sec = int(ts)
+            usec = int(round((ts - sec) * 1e6))
+            fo.write(struct.pack('<IIII', sec, usec, len(f), len(f)) + f)
+
+
 def main():
-    if len(sys.argv) != 4:
+    if len(sys.argv) not in (4, 5):
         sys.exit(__doc__)
-    scn, out, evout = sys.argv[1:]
+    scn, out, evout = sys.argv[1:4]
     ts = 1700000000.0
     recs, events = [], []
     for s in exchange(scn):
@@ -207,12 +238,16 @@ def main():
         recs.append((ts, f))
     if scn.endswith('-unlogged') or scn == 'acked-retrans':
         events = []
-    with open(out, 'wb') as fo:
-        fo.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
-        for ts, f in recs:
-            sec = int(ts)
-            usec = int(round((ts - sec) * 1e6))
-            fo.write(struct.pack('<IIII', sec, usec, len(f), len(f)) + f)
+    write_pcap(out, recs)
+    if len(sys.argv) == 5:
+        # What entered the emulator from L: its frames, a moment later,
+        # the first data segment behind the second when reordered.
+        ing = [(ts + 0.00002, f) for ts, f in recs if f[6:12] == L_MAC]
+        if scn == 'reordered':
+            d = [i for i, (_, f) in enumerate(ing) if len(f) > 1000]
+            (t1, f1), (t2, f2) = ing[d[0]], ing[d[1]]
+            ing[d[0]], ing[d[1]] = (t1, f2), (t2, f1)
+        write_pcap(sys.argv[4], ing)
     with open(evout, 'w') as fo:
         fo.writelines(events)
 

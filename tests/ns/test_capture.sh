@@ -61,16 +61,21 @@ graded() {
 ctmp=$(mktemp -d)
 trap 'rm -rf "$ctmp"' EXIT
 
-# crafted SCENARIO WANT [LOG]: grade capture_craft.py's SCENARIO with the
-# local MAC of its host L (and its event log unless LOG is "nolog"); WANT
-# is "pass", or a pattern the failure must show (so it fails for the
-# reason it should, not another).
+# crafted SCENARIO WANT [nolog|ingress]: grade capture_craft.py's SCENARIO
+# with the local MAC of its host L and its event log (not with "nolog";
+# with "ingress" also what entered the emulator); WANT is "pass", or a
+# pattern the failure must show (so it fails for the reason it should,
+# not another).
 crafted() {
-	local scn=$1 want=$2 out rc log=(--lem-log "$ctmp/$1.events")
-	[ "${3:-}" = nolog ] && log=()
-	python3 "$CRAFT" "$scn" "$ctmp/$scn.pcap" "$ctmp/$scn.events" || return 1
+	local scn=$1 want=$2 out rc opt=(--lem-log "$ctmp/$1.events")
+	case ${3:-} in
+	nolog) opt=() ;;
+	ingress) opt+=(--ingress "$ctmp/$scn.in.pcap") ;;
+	esac
+	python3 "$CRAFT" "$scn" "$ctmp/$scn.pcap" "$ctmp/$scn.events" \
+		"$ctmp/$scn.in.pcap" || return 1
 	out=$(python3 "$GRADER" "$ctmp/$scn.pcap" --name "$scn" \
-		--local-mac 02:78:74:00:00:01 --mtu 1500 "${log[@]}")
+		--local-mac 02:78:74:00:00:01 --mtu 1500 "${opt[@]}")
 	rc=$?
 	echo "$out"
 	if [ "$want" = pass ]; then
@@ -91,15 +96,15 @@ graded "grader: an option running past the header fails" \
 graded "grader: a TCP header length of 16 fails" \
 	crafted badhdrlen 'tcp.bogus_header_length'
 graded "grader: a retransmission with no emulator fails" \
-	crafted retrans 'no emulator on this path' nolog
+	crafted retrans 'unexplained retransmission: bytes 1001-2001: the previous copy' nolog
 graded "grader: a retransmission nothing lost fails" \
-	crafted retrans 'unexplained retransmission: bytes 1001-2001 had reached'
+	crafted retrans 'the emulator lost no acknowledgment of them'
 graded "grader: a retransmission of a logged loss passes" \
 	crafted lost-retrans pass
 graded "grader: ... of a loss not in the log fails" \
-	crafted lost-unlogged 'never reached the capture'
+	crafted lost-unlogged 'never reached the capture and the emulator logged no loss'
 graded "grader: resending data the receiver acknowledged fails" \
-	crafted acked-retrans 'had been acknowledged to the sender'
+	crafted acked-retrans 'were acknowledged to the sender in frame 8'
 graded "grader: resending data whose ACK the emulator lost passes" \
 	crafted ackloss-retrans pass
 graded "grader: a frame corrupted by the emulator passes" crafted corrupt pass
@@ -109,6 +114,10 @@ graded "grader: resending after 5 ms of silence passes (a timer's probe)" \
 	crafted timer pass nolog
 graded "grader: resending after 200 us, the receiver talking, fails" \
 	crafted hasty 'reached the receiver, which then sent frame 8' nolog
+graded "grader: resending a segment overtaken before the emulator passes" \
+	crafted reordered pass ingress
+graded "grader: ... unless what entered the emulator shows it" \
+	crafted reordered 'reached the receiver, which then sent frame 9'
 
 # --- namespaces ---------------------------------------------------------------
 
