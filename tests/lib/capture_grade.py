@@ -1089,7 +1089,8 @@ class Grader:
     def report(self):
         a = self.args
         ntcp = sum(1 for x in self.frames if x.tcp)
-        streams = len({x.stream for x in self.frames if x.stream is not None})
+        streams = len({x.stream for x in self.frames
+                       if x.tcp and x.stream is not None})
         if self.retrans < a.min_retrans:
             self.err(None, '%d retransmissions, at least %d expected' %
                      (self.retrans, a.min_retrans))
