@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # capture.sh: packet-capture grading for the namespace tests. Source it
 # after tests/lib.sh and tools/topo.sh, and after topo_init:
 #
@@ -47,7 +48,8 @@
 # Every function works inside check's subshell: the state is in files,
 # CAPTURE_DIR/NAME.{pcap,log,pid,mac,mtu}. A passing capture's pcap is
 # deleted at once (they are large); CAPTURE_KEEP=DIR copies a failing one's
-# files to DIR. CAPTURE_MAX_PACKETS (default 400000) bounds each capture;
+# files to DIR (CAPTURE_KEEP_ALL=1 keeps every pcap in CAPTURE_DIR until
+# cleanup). CAPTURE_MAX_PACKETS (default 400000) bounds each capture;
 # a capture that reaches it fails its grade.
 
 CAPTURE_GRADER=${CAPTURE_GRADER:-$XTCP_ROOT/tests/lib/capture_grade.py}
@@ -117,11 +119,11 @@ capture_start() { # [--rx-only] HOST IFACE NAME [FILTER...]
 	pid=$TOPO_BG_PID
 	echo "$pid" >"$f.pid"
 	# "listening on" comes after the socket is bound and filtering.
-	topo_wait 10 grep -q '^tcpdump: listening on' "$f.log" &&
-		kill -0 "$pid" 2>/dev/null || {
+	if ! topo_wait 10 grep -q '^tcpdump: listening on' "$f.log" ||
+		! kill -0 "$pid" 2>/dev/null; then
 		capture__err "tcpdump did not start: $(cat "$f.log")"
 		return 1
-	}
+	fi
 }
 
 capture_stop() { # NAME

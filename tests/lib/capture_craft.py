@@ -37,6 +37,10 @@ what entered the emulator from L (capture_grade.py --ingress). Scenarios:
   reordered      L's segment is overtaken by its next one on the way into
                  the emulator; X reports the hole, L resends it (passes
                  with the ingress capture)
+  stale          as lost-retrans, then X resends the segment once more
+                 100 us later, on L's duplicate ACK sent just before the
+                 first resent copy arrived (passes with the log)
+  stale-unlogged the same without the loss in the log
 """
 
 import struct
@@ -126,6 +130,14 @@ def exchange(scn):
         x1.lost = True
         segs += [x1, x2, Seg('L', li, xi, ACK, opts=ts_opt(3, 10) + sack, ipid=3),
                  Seg('X', xi, li, ACK | PSH, a, ts_opt(11, 3), ipid=12)]
+    elif scn in ('stale', 'stale-unlogged'):
+        x1.lost = True
+        dup = Seg('L', li, xi, ACK, opts=ts_opt(3, 10) + sack, ipid=3)
+        p = Seg('X', xi, li, ACK | PSH, a, ts_opt(11, 3), ipid=12)
+        ack = Seg('L', li, xi + 2000, ACK, opts=ts_opt(3, 11), ipid=4)
+        again = Seg('X', xi, li, ACK | PSH, a, ts_opt(11, 3), ipid=13)
+        p.dt, ack.dt, again.dt = 0.0001, 0.00005, 0.00005
+        segs += [x1, x2, dup, p, ack, again]
     elif scn in ('corrupt', 'corrupt-unlogged'):
         x2.flip = (14 + 20 + 32 + 100) * 8 + 3  # a bit of the payload
         segs += [x1, x2, Seg('L', li, xi + 1000, ACK, opts=ts_opt(3, 10), ipid=3),

@@ -56,6 +56,12 @@ to the receiver or not. Each part must be explained:
       lost"), or
       its previous copy was overtaken on the way into the emulator, so
       the receiver had a hole it reported ("reordered"), or
+      an earlier copy was lost or corrupted by the emulator, and a
+      duplicate ACK the receiver sent before the previous copy reached it
+      (within the allowance of it) came in after that copy left, and the
+      sender resent within twice the allowance: RFC 6675 (4) starts a new
+      recovery on such an ACK once the last ended, and (4.3) resends the
+      first hole at once ("stale dup ACK"), or
       the segment carries a FIN the cumulative ACK had not reached (a FIN
       received out of order is not in SACK blocks, RFC 2018 3; "fin"), or
       the sender had heard nothing from the receiver for 1 ms or more and
@@ -1025,6 +1031,8 @@ class Grader:
             # It reached the receiver behind later data: a hole there
             # for a while, which the sender was told of.
             return None, 'reordered'
+        if self.stale_dupack(x, k, st, prev, unacked, allow):
+            return None, 'stale dup ACK'
         # A timer: the sender had heard nothing from the receiver for at
         # least 1 ms (its tail loss probe, RFC 8985 7, or RACK's reorder
         # timer, or an RTO; none is shorter) and the data was not known
@@ -1059,6 +1067,44 @@ class Grader:
             why += '; the emulator lost no acknowledgment of them'
         return why, None
 
+    def stale_dupack(self, x, k, st, prev, need, allow):
+        """Did the sender resend data lost once because a duplicate ACK
+        the receiver sent before the previous copy reached it came in
+        after that copy left? RFC 6675 (4) starts a recovery on such an
+        ACK once the last one ended, and (4.3) resends HighACK + 1 at once,
+        though it is on its way. The ACK must be within an allowance of
+        the previous copy (in flight across it) and an earlier copy of the
+        data must have been lost or corrupted by the emulator."""
+        # At once: within a round trip of the previous copy.
+        if x.ts - prev.ts > 2 * allow:
+            return False
+        lo = need[0][0]
+        earlier = False
+        if self.is_tx(x):
+            for a, b, f in st.copies:
+                if f is prev:
+                    break
+                if a <= lo < b and not self.reached(f):
+                    earlier = True
+        else:
+            for e in self.lost.get(k, ()):
+                a = self.off(e.stream, e.key(), e.seq)
+                if e.t <= prev.ts and a <= lo < a + e.seqlen():
+                    earlier = True
+        if not earlier:
+            return False
+        # We receive: the ACK left here before the copy arrived. We send:
+        # it arrived here after the copy left.
+        t0, t1 = ((prev.ts, prev.ts + allow) if self.is_tx(x) else
+                  (prev.ts - allow, prev.ts))
+        for f in st.acks[bisect.bisect_left(st.ack_ts, t0):]:
+            if f.ts > t1 or f.ts >= x.ts:
+                break
+            if self.reached(f) and f.flags & 0x10 and \
+                    not runs_inter(need, self.acked(f, x.stream, x.key())):
+                return True
+        return False
+
     def run(self):
         self.load()
         self.check_tcpdump()
@@ -1073,11 +1119,14 @@ class Grader:
     def report_events(self):
         """--events-only: were the frames sent from here that the emulator
         logged all found?"""
-        mine = [e for e in self.events if e.src == self.local]
+        t0 = self.frames[0].ts if self.frames else 0
+        t1 = self.frames[-1].ts if self.frames else 0
+        mine = [e for e in self.events if e.src == self.local and
+                t0 + 0.001 < e.t < t1 - 0.001]
         found = sum(1 for e in mine if e.frame is not None)
         nerr = len(self.errors)
-        print('capture %s: frames=%d logged events of its frames=%d found=%d '
-              'errors=%d%s' % (self.args.name or self.args.pcap,
+        print('capture %s: frames=%d events of its frames logged meanwhile=%d'
+              ' found=%d errors=%d%s' % (self.args.name or self.args.pcap,
                                len(self.frames), len(mine), found, nerr,
                                ' FAIL' if nerr or not mine else ' PASS'))
         for why in self.errors[:self.args.show]:

@@ -13,8 +13,11 @@
 # keep-alive probes both ways, urgent data both ways (Python, under
 # xtcp-run on b's side). Last, hosts c (Linux) and d (xtcpd) through linkem
 # with 1% loss and 0.1% corruption each way: the same bulk transfers must
-# show retransmissions, every one explained by linkem's event log, which
-# is itself checked against captures where frames enter linkem.
+# show retransmissions, every one explained by linkem's event log and by
+# captures of what entered linkem on its two ports (the order frames
+# entered it in; and the log itself is checked against them and against
+# linkem's counters). CAPTURE_TEST_BULK_MB, _SHORT, _LOSS, _CORRUPT and
+# _SEED change the loads; CAPTURE_KEEP=DIR keeps a failing capture.
 set -u
 . "$(dirname "$0")/../lib.sh"
 . "$XTCP_ROOT/tools/topo.sh"
@@ -118,6 +121,10 @@ graded "grader: resending a segment overtaken before the emulator passes" \
 	crafted reordered pass ingress
 graded "grader: ... unless what entered the emulator shows it" \
 	crafted reordered 'reached the receiver, which then sent frame 9'
+graded "grader: resending a lost segment twice on a stale dup ACK passes" \
+	crafted stale pass
+graded "grader: ... if nothing lost it, fails" \
+	crafted stale-unlogged 'its acknowledgment (frame 7) came 50 us before this'
 
 # --- namespaces ---------------------------------------------------------------
 
