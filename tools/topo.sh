@@ -43,7 +43,9 @@
 #                               control socket), TOPO_LEM_PID; its log, with
 #                               its statistics at exit, is $TOPO_DIR/lem<N>.log
 #   topo_linkem_ctl LINK CMD... ask link LINK's linkem: stats, show, reset,
-#                               set [ab|ba|both] KEY VALUE...
+#                               seed N, flush, set [ab|ba|both] KEY VALUE...
+#   topo_linkem_ports LINK      print the middle host's two interfaces of
+#                               link LINK (the one facing A first)
 #   topo_ns HOST                print the namespace name (for `ip -n` etc.)
 #   topo_ifname HOST PEER|LINK  print HOST's interface on the link to PEER (the
 #                               first one) or on link number LINK
@@ -532,6 +534,16 @@ topo_linkem_ctl() {
 		return 1
 	fi
 	"$TOPO_LEM_BIN" ctl "${TOPO_L_LEM[$n]}" "$@"
+}
+
+topo_linkem_ports() {
+	local n=${1:-}
+	topo__need_init || return 1
+	if ! [[ $n =~ ^[0-9]+$ ]] || [ -z "${TOPO_L_LEM[$n]:-}" ]; then
+		topo__err "topo_linkem_ports: link '$n' has no linkem"
+		return 1
+	fi
+	echo "${TOPO_IFTAG}l${n}m ${TOPO_IFTAG}l${n}n"
 }
 
 topo_ifname() {

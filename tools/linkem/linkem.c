@@ -25,6 +25,11 @@
  *   seed N           restart the random streams (and the Gilbert-Elliott
  *                    state) as --seed N would: the same frames then meet
  *                    the same fates
+ *   flush            write out the event log (--event-log); answers
+ *                    "events=N missed=M truncated=0|1": M drops could not
+ *                    be logged (the log was full, the frame pool empty or
+ *                    the receive socket overflowed), so a log with M > 0
+ *                    does not name every frame the emulator lost
  * Errors are answered "error: ...". SIGUSR1 prints the statistics to
  * stderr; SIGINT, SIGTERM and SIGHUP print them and exit.
  *
@@ -39,6 +44,10 @@
  * checksums before anything else, as a real wire would have seen them.
  * PACKET_AUXDATA gives back VLAN tags the interface took off; they are put
  * back into the frame.
+ *
+ * --event-log PATH writes a line per frame lost, dropped or corrupted
+ * (evlog.h has the format), so a capture can tell which retransmissions
+ * the emulator caused; nothing is done for frames forwarded untouched.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -66,6 +75,7 @@
 #include <arpa/inet.h>
 
 #include "wire/checksum.h"
+#include "evlog.h"
 #include "model.h"
 
 #define BATCH 64
@@ -98,6 +108,7 @@ struct lem {
 	int ctl_fd;
 	int clients[MAX_CLIENTS];
 	int sig_fd;
+	struct lem_evlog ev;
 	bool quiet;
 	bool stop;
 };
@@ -226,17 +237,22 @@ static void rx_frame(struct lem *l, int x, uint32_t idx, uint32_t len,
 	struct lem_dir *d = &l->dir[x];
 	const struct port *out = &l->port[!x];
 	struct lem_frame *f = &l->fr[idx];
+	uint64_t ge_lost = d->st.ge_lost;
 	uint16_t tpid, tci;
 	uint8_t *p;
 	int copies, c;
+	long bit;
 
 	d->st.rx++;
 	d->st.rx_bytes += len;
 	f->off = VLAN_HLEN;
 	f->len = len;
 	p = slot_data(l, idx) + VLAN_HLEN;
-	if ((mh->msg_flags & MSG_TRUNC) || len < ETH_HLEN)
+	if ((mh->msg_flags & MSG_TRUNC) || len < ETH_HLEN) {
+		/* Not all of it is here to be logged. */
+		lem_evlog_missed(&l->ev, 1);
 		goto oversize;
+	}
 	if ((vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)) {
 		if (!csum_complete(p, len, vh))
 			goto oversize;
@@ -250,9 +266,15 @@ static void rx_frame(struct lem *l, int x, uint32_t idx, uint32_t len,
 		f->off = 0;
 		f->len += VLAN_HLEN;
 	}
-	if (f->len > out->max_len)
+	if (f->len > out->max_len) {
+		lem_evlog_event(&l->ev, lem_dir_name[x], "oversize", 0,
+				frame_data(l, idx), f->len, -1);
 		goto oversize;
+	}
 	if (lem_lose(d)) {
+		lem_evlog_event(&l->ev, lem_dir_name[x],
+				d->st.ge_lost != ge_lost ? "ge_lost" : "lost",
+				0, frame_data(l, idx), f->len, -1);
 		slot_free(l, idx);
 		return;
 	}
@@ -271,10 +293,15 @@ static void rx_frame(struct lem *l, int x, uint32_t idx, uint32_t len,
 			memcpy(frame_data(l, i), frame_data(l, idx), f->len);
 		}
 		if (!lem_admit(d, &l->fr[i], now)) {
+			lem_evlog_event(&l->ev, lem_dir_name[x], "qdrop", c,
+					frame_data(l, i), l->fr[i].len, -1);
 			slot_free(l, i);
 			continue;
 		}
-		lem_corrupt(d, frame_data(l, i), l->fr[i].len);
+		bit = lem_corrupt(d, frame_data(l, i), l->fr[i].len);
+		if (bit >= 0)
+			lem_evlog_event(&l->ev, lem_dir_name[x], "corrupt", c,
+					frame_data(l, i), l->fr[i].len, bit);
 		lem_heap_push(d, l->fr, i);
 	}
 	return;
@@ -329,9 +356,10 @@ static int rx_port(struct lem *l, int x)
 			return n;
 		}
 		if (!k) {
-			/* Pool empty: what came in is dropped. */
+			/* Pool empty: what came in is dropped, unseen. */
 			l->dir[x].st.rx += n;
 			l->dir[x].st.nobuf += n;
+			lem_evlog_missed(&l->ev, n);
 		}
 		for (i = 0; k && i < n; i++) {
 			uint32_t len = msgs[i].msg_len;
@@ -380,6 +408,9 @@ static void tx_dir(struct lem *l, int x, uint64_t now)
 			/* The first refused frame is dropped (so a dead
 			 * port cannot stall the loop); the rest go back. */
 			d->st.tx_err++;
+			lem_evlog_event(&l->ev, lem_dir_name[x], "tx_err", 0,
+					frame_data(l, idx[sent]),
+					l->fr[idx[sent]].len, -1);
 			slot_free(l, idx[sent]);
 			for (i = sent + 1; i < n; i++)
 				lem_heap_push(d, l->fr, idx[i]);
@@ -397,8 +428,10 @@ static void sock_drops(struct lem *l)
 		sl = sizeof(ps);
 		/* Reading the counters resets them: they add up here. */
 		if (!getsockopt(l->port[x].fd, SOL_PACKET, PACKET_STATISTICS,
-				&ps, &sl))
+				&ps, &sl)) {
 			l->dir[x].st.sock_drops += ps.tp_drops;
+			lem_evlog_missed(&l->ev, ps.tp_drops);
+		}
 	}
 }
 
@@ -497,6 +530,23 @@ static void ctl_handle(struct lem *l, char *req, char *reply, size_t len)
 		for (x = 0; x < LEM_NDIR; x++)
 			lem_dir_reseed(&l->dir[x], seed, x);
 		snprintf(reply, len, "ok\n");
+	} else if (!strcmp(argv[0], "flush") && argc == 1) {
+		int e;
+
+		if (!l->ev.f) {
+			snprintf(reply, len, "error: no event log\n");
+			return;
+		}
+		sock_drops(l);
+		e = lem_evlog_flush(&l->ev);
+		if (e) {
+			snprintf(reply, len, "error: event log: %s\n",
+				 strerror(-e));
+			return;
+		}
+		snprintf(reply, len, "events=%llu missed=%llu truncated=%d\n",
+			 (unsigned long long)l->ev.logged,
+			 (unsigned long long)l->ev.missed, l->ev.truncated);
 	} else if (!strcmp(argv[0], "set")) {
 		for (x = 0; x < LEM_NDIR; x++)
 			p[x] = l->dir[x].p;
@@ -510,7 +560,7 @@ static void ctl_handle(struct lem *l, char *req, char *reply, size_t len)
 	} else {
 		snprintf(reply, len,
 			 "error: unknown request (stats, show, set, reset, "
-			 "seed)\n");
+			 "seed, flush)\n");
 	}
 }
 
@@ -712,7 +762,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: linkem [OPTIONS] IFA IFB [[ab|ba|both] KEY VALUE ...]...\n"
-		"       linkem ctl SOCKET stats|show|reset|seed N|set ARGS...\n"
+		"       linkem ctl SOCKET stats|show|reset|seed N|flush|set ARGS...\n"
 		"Forwards frames between IFA and IFB; \"ab\" is IFA to IFB.\n"
 		"keys (per direction, \"both\" unless ab/ba precedes them):\n"
 		"  delay MS, jitter MS, jitter-reorder on|off, loss P,\n"
@@ -727,8 +777,10 @@ static void usage(FILE *f)
 		"  -n, --frames N      frame pool size (default %d)\n"
 		"  -r, --reorder       jitter may reorder (jitter-reorder on)\n"
 		"  -q, --quiet         no statistics at exit\n"
+		"  -e, --event-log PATH  a line per frame dropped or corrupted\n"
+		"  -E, --event-log-max N  lines before it stops (default %d)\n"
 		"  -h, --help          this text\n",
-		DEFAULT_FRAMES);
+		DEFAULT_FRAMES, LEM_EVLOG_DEFAULT_MAX);
 }
 
 static int lem_setup(struct lem *l, uint32_t nframes, uint64_t seed)
@@ -772,6 +824,7 @@ static void lem_free(struct lem *l)
 	for (i = 0; i < MAX_CLIENTS; i++)
 		if (l->clients[i] >= 0)
 			close(l->clients[i]);
+	lem_evlog_close(&l->ev);
 	if (l->ctl_fd >= 0) {
 		close(l->ctl_fd);
 		unlink(l->ctl_path);
@@ -785,7 +838,8 @@ static void lem_free(struct lem *l)
 }
 
 struct args {
-	uint64_t seed, nframes;
+	uint64_t seed, nframes, evlog_max;
+	const char *evlog;
 	struct lem_params p[LEM_NDIR];
 	const char *ifname[LEM_NDIR];
 };
@@ -799,6 +853,8 @@ static int parse_args(struct lem *l, struct args *a, int argc, char **argv)
 		{ "frames", required_argument, NULL, 'n' },
 		{ "reorder", no_argument, NULL, 'r' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "event-log", required_argument, NULL, 'e' },
+		{ "event-log-max", required_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -808,7 +864,10 @@ static int parse_args(struct lem *l, struct args *a, int argc, char **argv)
 
 	a->seed = 1;
 	a->nframes = DEFAULT_FRAMES;
-	while ((c = getopt_long(argc, argv, "s:c:n:rqh", opts, NULL)) != -1) {
+	a->evlog = NULL;
+	a->evlog_max = LEM_EVLOG_DEFAULT_MAX;
+	while ((c = getopt_long(argc, argv, "s:c:n:rqe:E:h", opts, NULL)) !=
+	       -1) {
 		switch (c) {
 		case 's':
 			if (parse_u64(optarg, UINT64_MAX, &a->seed))
@@ -827,6 +886,13 @@ static int parse_args(struct lem *l, struct args *a, int argc, char **argv)
 			break;
 		case 'q':
 			l->quiet = true;
+			break;
+		case 'e':
+			a->evlog = optarg;
+			break;
+		case 'E':
+			if (parse_u64(optarg, UINT64_MAX, &a->evlog_max))
+				return -EINVAL;
 			break;
 		case 'h':
 			usage(stdout);
@@ -889,6 +955,14 @@ int main(int argc, char **argv)
 	}
 	for (x = 0; x < LEM_NDIR; x++)
 		l.dir[x].p = a.p[x];
+	if (a.evlog) {
+		e = lem_evlog_open(&l.ev, a.evlog, a.evlog_max);
+		if (e) {
+			fprintf(stderr, "linkem: %s: %s\n", a.evlog,
+				strerror(-e));
+			goto out;
+		}
+	}
 
 	sigemptyset(&ss);
 	sigaddset(&ss, SIGINT);
@@ -925,6 +999,10 @@ int main(int argc, char **argv)
 	ret = run(&l) ? 1 : 0;
 	if (!l.quiet)
 		print_stats(&l);
+	if (l.ev.f && !l.quiet)
+		fprintf(stderr, "linkem: event log: %llu events, %llu missed\n",
+			(unsigned long long)l.ev.logged,
+			(unsigned long long)l.ev.missed);
 out:
 	lem_free(&l);
 	return ret;

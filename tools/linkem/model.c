@@ -189,17 +189,19 @@ bool lem_admit(struct lem_dir *d, struct lem_frame *f, uint64_t now)
 	return true;
 }
 
-void lem_corrupt(struct lem_dir *d, uint8_t *frame, uint32_t len)
+long lem_corrupt(struct lem_dir *d, uint8_t *frame, uint32_t len)
 {
 	uint64_t *s = d->rng[RS_CORRUPT];
 	uint64_t r;
+	uint32_t at;
 
 	if (len <= LEM_ETH_HLEN || !lem_chance(s, d->p.corrupt))
-		return;
+		return -1;
 	r = lem_rand(s);
-	frame[LEM_ETH_HLEN + (r >> 3) % (len - LEM_ETH_HLEN)] ^=
-		(uint8_t)(1u << (r & 7));
+	at = LEM_ETH_HLEN + (r >> 3) % (len - LEM_ETH_HLEN);
+	frame[at] ^= (uint8_t)(1u << (r & 7));
 	d->st.corrupted++;
+	return (long)at * 8 + (long)(r & 7);
 }
 
 void lem_sent(struct lem_dir *d, const struct lem_frame *f)

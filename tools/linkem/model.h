@@ -119,8 +119,12 @@ bool lem_dup(struct lem_dir *d);
  */
 bool lem_admit(struct lem_dir *d, struct lem_frame *f, uint64_t now);
 
-/* Maybe flip one bit of @frame after the Ethernet header. Counts it. */
-void lem_corrupt(struct lem_dir *d, uint8_t *frame, uint32_t len);
+/*
+ * Maybe flip one bit of @frame after the Ethernet header. Counts it.
+ * Returns the bit flipped (byte offset * 8 + bit, the bit's mask being
+ * 1 << (ret & 7)), or -1 when the frame is left alone.
+ */
+long lem_corrupt(struct lem_dir *d, uint8_t *frame, uint32_t len);
 
 /* Departure heap over the frame table @fr. */
 void lem_heap_push(struct lem_dir *d, const struct lem_frame *fr, uint32_t idx);
