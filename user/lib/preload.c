@@ -685,7 +685,6 @@ static int do_fcntl(int (*real)(int, int, ...), int fd, int cmd, long arg)
 	switch (cmd) {
 	case F_DUPFD:
 	case F_DUPFD_CLOEXEC:
-		return fail(EOPNOTSUPP);
 	case F_GETFL:
 	case F_SETFL:
 	case F_GETOWN:
@@ -722,25 +721,35 @@ int fcntl64(int fd, int cmd, ...)
 int dup(int fd)
 {
 	if (mine(fd))
-		return fail(EOPNOTSUPP);
+		return X(xtcp_dup(fd));
 	return REAL(dup)(fd);
 }
 
+/* Either side an xtcp socket: libxtcp keeps its table right (an xtcp
+ * socket at @to loses that descriptor, as close(2) would). */
 int dup2(int fd, int to)
 {
-	if (mine(fd))
-		return fail(EOPNOTSUPP);
-	if (mine(to) && fd != to && REAL(fcntl)(fd, F_GETFD) >= 0)
-		close(to);
+	if (mine(fd) || mine(to)) {
+		int r = X(xtcp_dup2(fd, to));
+
+		/* Entries of @to's old socket leave the epoll sets. */
+		if (r >= 0 && fd != to)
+			ep_forget(to);
+		return r;
+	}
 	return REAL(dup2)(fd, to);
 }
 
 int dup3(int fd, int to, int flags)
 {
-	if (mine(fd))
-		return fail(EOPNOTSUPP);
-	if (mine(to) && fd != to && REAL(fcntl)(fd, F_GETFD) >= 0)
-		close(to);
+	if (mine(fd) || mine(to)) {
+		int r = X(xtcp_dup3(fd, to, flags));
+
+		/* Entries of @to's old socket leave the epoll sets. */
+		if (r >= 0 && fd != to)
+			ep_forget(to);
+		return r;
+	}
 	return REAL(dup3)(fd, to, flags);
 }
 

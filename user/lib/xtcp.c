@@ -48,6 +48,8 @@ struct xsock {
 	int linger_s;
 	int owner; /* F_SETOWN */
 	pthread_mutex_t rlock, wlock;
+	int refs; /* descriptors naming it (dup), under G.lock */
+	int64_t rcvtimeo, sndtimeo; /* SO_RCVTIMEO/SNDTIMEO: us, 0 forever */
 };
 
 static struct {
@@ -61,7 +63,18 @@ static struct {
 	struct xtcp_shm_slot *slots;
 	uint32_t nslots;
 	int doorbell;
-} G = { .lock = PTHREAD_MUTEX_INITIALIZER, .ctl = -1, .doorbell = -1 };
+	/* fork and exec (ipc.h): the session's token, our member id, the
+	 * region's memfd (kept for exec), the pid that owns ctl, and the
+	 * connection made for a child between prepare and child/parent. */
+	uint8_t token[XTCP_TOKEN_LEN];
+	uint32_t id, fork_id;
+	int memfd, fork_ctl;
+	pid_t pid;
+} G = { .lock = PTHREAD_MUTEX_INITIALIZER,
+	.ctl = -1,
+	.doorbell = -1,
+	.memfd = -1,
+	.fork_ctl = -1 };
 
 static struct xsock **tab[TAB_PAGES];
 
@@ -190,30 +203,45 @@ static int call_locked(struct xtcp_ipc_req *q, struct xtcp_ipc_rep *r, int *fds,
 	return r->err;
 }
 
-static int session_open_locked(void)
+/* A new control connection to xtcpd: its descriptor or -errno. */
+static int ctl_connect(void)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	const char *path = getenv(XTCP_APP_SOCKET_ENV);
+	int fd, ret;
+
+	if (!path || !*path)
+		path = XTCP_APP_SOCKET_DEFAULT;
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun))) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	return fd;
+}
+
+static void atfork_once(void);
+
+static int session_open_locked(void)
+{
 	struct xtcp_ipc_req q;
 	struct xtcp_ipc_rep r;
 	int fds[2], ret;
 	unsigned nfds;
 	void *base;
 
-	if (G.ctl >= 0)
+	/* dead with no connection: a fork child that could not attach. */
+	if (G.ctl >= 0 || dead())
 		return dead() ? -ECONNRESET : 0;
-	if (!path || !*path)
-		path = XTCP_APP_SOCKET_DEFAULT;
-	if (strlen(path) >= sizeof(sun.sun_path))
-		return -ENAMETOOLONG;
-	memcpy(sun.sun_path, path, strlen(path) + 1);
-	G.ctl = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	G.ctl = ctl_connect();
 	if (G.ctl < 0)
-		return -errno;
-	if (connect(G.ctl, (struct sockaddr *)&sun, sizeof(sun))) {
-		ret = -errno;
-		goto fail;
-	}
+		return G.ctl;
 	memset(&q, 0, sizeof(q));
 	q.op = XTCP_OP_HELLO;
 	q.slot = XTCP_IPC_NO_SLOT;
@@ -226,12 +254,18 @@ static int session_open_locked(void)
 		goto fail;
 	}
 	base = mmap(NULL, r.u64, PROT_READ | PROT_WRITE, MAP_SHARED, fds[0], 0);
-	close(fds[0]);
 	if (base == MAP_FAILED) {
 		ret = -errno;
+		close(fds[0]);
 		close(fds[1]);
 		goto fail;
 	}
+	G.memfd = fds[0];
+	if (r.len == XTCP_TOKEN_LEN)
+		memcpy(G.token, r.data, XTCP_TOKEN_LEN);
+	G.id = (uint32_t)r.val[1];
+	G.pid = getpid();
+	atfork_once();
 	G.base = base;
 	G.size = r.u64;
 	G.hdr = base;
@@ -355,6 +389,7 @@ static struct xsock *xs_new(int fd, uint32_t idx, uint32_t gen, int domain)
 	xs->idx = idx;
 	xs->gen = gen;
 	xs->domain = domain;
+	xs->refs = 1;
 	xs->sl = &G.slots[idx];
 	pthread_mutex_init(&xs->rlock, NULL);
 	pthread_mutex_init(&xs->wlock, NULL);
@@ -495,23 +530,48 @@ static uint32_t changes(const struct xsock *xs)
 static int remaining_ms(const struct timespec *until)
 {
 	struct timespec now;
+	long long ns;
 	long ms;
 
 	if (!until)
 		return WAIT_SLICE_MS;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	ms = (until->tv_sec - now.tv_sec) * 1000 +
-	     (until->tv_nsec - now.tv_nsec) / 1000000;
-	if (ms < 0)
+	ns = (long long)(until->tv_sec - now.tv_sec) * 1000000000 +
+	     (until->tv_nsec - now.tv_nsec);
+	if (ns <= 0)
 		return 0;
+	/* Rounded up: a wait never ends before its time. */
+	ms = (long)((ns + 999999) / 1000000);
 	return ms < WAIT_SLICE_MS ? (int)ms : WAIT_SLICE_MS;
 }
 
 /*
- * Sleep until the slot changes after @seen (its changes counter), for at
- * most a slice. -ECONNRESET when xtcpd is gone.
+ * SO_RCVTIMEO/SO_SNDTIMEO of @timeo (us, 0: none) as a deadline from now in
+ * @until; NULL without one.
  */
-static int xs_wait(struct xsock *xs, uint32_t seen)
+static const struct timespec *xs_deadline(int64_t timeo, struct timespec *until)
+{
+	if (!timeo)
+		return NULL;
+	clock_gettime(CLOCK_MONOTONIC, until);
+	if (timeo < 0) /* a negative time: no wait at all, as Linux */
+		return until;
+	until->tv_sec += timeo / 1000000;
+	until->tv_nsec += (long)(timeo % 1000000) * 1000;
+	if (until->tv_nsec >= 1000000000) {
+		until->tv_sec++;
+		until->tv_nsec -= 1000000000;
+	}
+	return until;
+}
+
+/*
+ * Sleep until the slot changes after @seen (its changes counter), for at
+ * most a slice. -ECONNRESET when xtcpd is gone; -EAGAIN once @until (a
+ * socket timeout, may be NULL) has passed.
+ */
+static int xs_wait(struct xsock *xs, uint32_t seen,
+		   const struct timespec *until)
 {
 	struct pollfd p[2] = {
 		{ .fd = xs->fd, .events = POLLIN },
@@ -528,7 +588,9 @@ static int xs_wait(struct xsock *xs, uint32_t seen)
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (changes(xs) != seen)
 		return 0;
-	if (poll(p, 2, WAIT_SLICE_MS) < 0 && errno != EINTR)
+	if (until && !remaining_ms(until))
+		return -EAGAIN;
+	if (poll(p, 2, remaining_ms(until)) < 0 && errno != EINTR)
 		return -errno;
 	if (p[1].revents & (POLLHUP | POLLRDHUP | POLLERR | POLLNVAL)) {
 		set_dead();
@@ -561,6 +623,8 @@ static int take_error(struct xsock *xs)
 int xtcp_connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
 	struct xsock *xs = get(fd);
+	const struct timespec *up;
+	struct timespec until;
 	struct xtcp_ipc_req q;
 	struct xtcp_ipc_rep r;
 	int ret;
@@ -587,6 +651,7 @@ int xtcp_connect(int fd, const struct sockaddr *addr, socklen_t len)
 		return fail(ret);
 	if (xs->nonblock)
 		return fail(-EINPROGRESS);
+	up = xs_deadline(xs->sndtimeo, &until);
 	for (;;) {
 		uint32_t seen = changes(xs);
 		uint32_t st = load_acq(&xs->sl->state);
@@ -598,15 +663,18 @@ int xtcp_connect(int fd, const struct sockaddr *addr, socklen_t len)
 				return fail(err ? -err : -ECONNREFUSED);
 			return 0;
 		}
-		ret = xs_wait(xs, seen);
+		/* SO_SNDTIMEO: the attempt goes on (Linux's connect). */
+		ret = xs_wait(xs, seen, up);
 		if (ret)
-			return fail(ret);
+			return fail(ret == -EAGAIN ? -EINPROGRESS : ret);
 	}
 }
 
 int xtcp_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 {
 	struct xsock *xs = get(fd), *c;
+	struct timespec until;
+	const struct timespec *up;
 	struct xtcp_ipc_req q;
 	struct xtcp_ipc_rep r;
 	unsigned nfds;
@@ -616,6 +684,7 @@ int xtcp_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 		return -1;
 	if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))
 		return fail(-EINVAL);
+	up = xs_deadline(xs->rcvtimeo, &until);
 	for (;;) {
 		uint32_t seen = changes(xs);
 		uint32_t st = load_acq(&xs->sl->state);
@@ -633,7 +702,7 @@ int xtcp_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 		}
 		if (xs->nonblock)
 			return fail(-EAGAIN);
-		ret = xs_wait(xs, seen);
+		ret = xs_wait(xs, seen, up);
 		if (ret)
 			return fail(ret == -ECONNRESET ? -ECONNABORTED : ret);
 	}
@@ -762,6 +831,8 @@ static ssize_t xs_recv(struct xsock *xs, const struct iovec *iov, int cnt,
 	size_t want = iov_total(iov, cnt), got = 0;
 	bool peek = flags & MSG_PEEK;
 	bool block = !xs->nonblock && !(flags & MSG_DONTWAIT);
+	struct timespec until[1];
+	const struct timespec *up = xs_deadline(xs->rcvtimeo, until);
 	ssize_t ret = 0;
 
 	if (flags & MSG_OOB)
@@ -817,7 +888,7 @@ static ssize_t xs_recv(struct xsock *xs, const struct iovec *iov, int cnt,
 				ret = -EAGAIN;
 			break;
 		}
-		ret = xs_wait(xs, seen);
+		ret = xs_wait(xs, seen, up); /* -EAGAIN: SO_RCVTIMEO */
 		if (ret) {
 			if (got)
 				ret = 0;
@@ -858,6 +929,8 @@ static ssize_t xs_send(struct xsock *xs, const struct iovec *iov, int cnt,
 {
 	size_t want = iov_total(iov, cnt), got = 0;
 	bool block = !xs->nonblock && !(flags & MSG_DONTWAIT);
+	struct timespec until[1];
+	const struct timespec *up = xs_deadline(xs->sndtimeo, until);
 	ssize_t ret = 0;
 
 	if (!__atomic_load_n(&xs->rings, __ATOMIC_ACQUIRE))
@@ -899,9 +972,11 @@ static ssize_t xs_send(struct xsock *xs, const struct iovec *iov, int cnt,
 				ret = -EAGAIN;
 			break;
 		}
-		ret = xs_wait(xs, seen);
+		ret = xs_wait(xs, seen, up);
 		if (ret) {
-			ret = -EPIPE;
+			/* SO_SNDTIMEO: what was sent, or EAGAIN. */
+			if (ret != -EAGAIN)
+				ret = -EPIPE;
 			break;
 		}
 	}
@@ -973,6 +1048,222 @@ ssize_t xtcp_writev(int fd, const struct iovec *iov, int cnt)
 	return ret < 0 ? fail((int)ret) : ret;
 }
 
+/* --- several descriptors (dup), fork -------------------------------------- */
+
+/* Another descriptor of @xs than @except, or -1 (G.lock held). */
+static int other_fd(const struct xsock *xs, int except)
+{
+	for (int p = 0; p < TAB_PAGES; p++) {
+		struct xsock **page = tab[p];
+
+		for (int i = 0; page && i < TAB_PAGE; i++)
+			if (page[i] == xs && p * TAB_PAGE + i != except)
+				return p * TAB_PAGE + i;
+	}
+	return -1;
+}
+
+/*
+ * Descriptor @fd stops naming @xs (close, or dup2 onto it), G.lock held;
+ * the caller closes @fd if it must. POSIX close(2): the socket is closed
+ * when its last descriptor is, so only then does CLOSE go to xtcpd (and
+ * there it lets go of this process's hold: another process may hold it
+ * too, ipc.h). 0 or what xtcpd answered; @xs is freed with its last.
+ */
+static int xs_unref_locked(struct xsock *xs, int fd)
+{
+	struct xtcp_ipc_req q;
+	struct xtcp_ipc_rep r;
+	int ret;
+
+	tab_set(fd, NULL);
+	if (--xs->refs > 0) {
+		/* Our waits poll xs->fd: keep it one that stays open. */
+		if (xs->fd == fd)
+			__atomic_store_n(&xs->fd, other_fd(xs, fd),
+					 __ATOMIC_RELEASE);
+		return 0;
+	}
+	req_init(&q, xs, XTCP_OP_CLOSE);
+	q.arg[0] = xs->linger_on && xs->linger_s == 0;
+	ret = call_locked(&q, &r, NULL, 0, NULL);
+	pthread_mutex_destroy(&xs->rlock);
+	pthread_mutex_destroy(&xs->wlock);
+	free(xs);
+	/* With xtcpd gone the socket is gone too: nothing to report. */
+	return ret == -ECONNRESET ? 0 : ret;
+}
+
+/* @nfd, just made a copy of one of @xs's descriptors, names it too. */
+static int xs_ref_locked(struct xsock *xs, int nfd)
+{
+	int ret = tab_set(nfd, xs);
+
+	if (!ret)
+		xs->refs++;
+	return ret;
+}
+
+/* dup(2) and fcntl(2) F_DUPFD/F_DUPFD_CLOEXEC: the lowest free >= @min. */
+static int xs_dupfd(int fd, int cmd, int min)
+{
+	struct xsock *xs;
+	int nfd, ret;
+
+	if (!get(fd))
+		return -1;
+	pthread_mutex_lock(&G.lock);
+	xs = lookup(fd);
+	nfd = xs ? fcntl(fd, cmd, min) : -1;
+	ret = !xs ? -EBADF : nfd < 0 ? -errno : xs_ref_locked(xs, nfd);
+	pthread_mutex_unlock(&G.lock);
+	if (ret && nfd >= 0)
+		close(nfd);
+	return ret ? fail(ret) : nfd;
+}
+
+int xtcp_dup(int fd)
+{
+	return xs_dupfd(fd, F_DUPFD, 0);
+}
+
+/*
+ * dup3(2) with libxtcp's table kept right, for any two descriptors: an
+ * xtcp socket at @nfd loses that descriptor (and is closed if it was its
+ * last) and @ofd's socket, if it is one, gets it. The kernel replaces @nfd
+ * atomically; the table follows under G.lock.
+ */
+int xtcp_dup3(int ofd, int nfd, int flags)
+{
+	struct xsock *ox, *nx;
+	int ret = 0;
+
+	if (ofd == nfd || (flags & ~O_CLOEXEC))
+		return fail(-EINVAL);
+	pthread_mutex_lock(&G.lock);
+	ox = lookup(ofd);
+	nx = lookup(nfd);
+	if (dup3(ofd, nfd, flags) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	if (nx)
+		ret = xs_unref_locked(nx, nfd);
+	if (ox && xs_ref_locked(ox, nfd)) {
+		close(nfd);
+		ret = -EMFILE;
+	}
+out:
+	pthread_mutex_unlock(&G.lock);
+	return ret ? fail(ret) : nfd;
+}
+
+int xtcp_dup2(int ofd, int nfd)
+{
+	/* POSIX: the same descriptor twice is itself, if it is open. */
+	if (ofd == nfd)
+		return fcntl(ofd, F_GETFD) < 0 ? -1 : nfd;
+	return xtcp_dup3(ofd, nfd, 0);
+}
+
+/*
+ * fork (ipc.h). Before fork() returns, with G.lock held so no request is
+ * in flight, a new control connection joins the session as a member
+ * holding what we hold; the child takes it, the parent closes its copy.
+ * If that fails, the child's sockets fail as with xtcpd gone.
+ */
+static int attach_new_locked(uint32_t *id)
+{
+	struct xtcp_ipc_req q;
+	struct xtcp_ipc_rep r;
+	ssize_t n;
+	int fd;
+
+	fd = ctl_connect();
+	if (fd < 0)
+		return fd;
+	memset(&q, 0, sizeof(q));
+	q.version = XTCP_IPC_VERSION;
+	q.op = XTCP_OP_ATTACH;
+	q.slot = XTCP_IPC_NO_SLOT;
+	q.seq = 1;
+	q.arg[0] = (int32_t)G.id;
+	q.len = XTCP_TOKEN_LEN;
+	memcpy(q.data, G.token, XTCP_TOKEN_LEN);
+	do
+		n = send(fd, &q, sizeof(q), MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n == (ssize_t)sizeof(q)) {
+		do
+			n = recv(fd, &r, sizeof(r), 0);
+		while (n < 0 && errno == EINTR);
+	}
+	if (n != (ssize_t)sizeof(r) || r.seq != q.seq || r.err ||
+	    r.version != XTCP_IPC_VERSION) {
+		close(fd);
+		return -ECONNRESET;
+	}
+	*id = (uint32_t)r.val[1];
+	return fd;
+}
+
+static void atfork_prepare(void)
+{
+	int fd;
+
+	pthread_mutex_lock(&G.lock);
+	G.fork_ctl = -1;
+	if (G.ctl < 0 || dead())
+		return;
+	fd = attach_new_locked(&G.fork_id);
+	G.fork_ctl = fd < 0 ? -1 : fd;
+}
+
+static void atfork_parent(void)
+{
+	if (G.fork_ctl >= 0)
+		close(G.fork_ctl);
+	G.fork_ctl = -1;
+	pthread_mutex_unlock(&G.lock);
+}
+
+static void atfork_child(void)
+{
+	if (G.ctl >= 0) {
+		close(G.ctl);
+		G.ctl = G.fork_ctl;
+		G.id = G.fork_id;
+		G.pid = getpid();
+		if (G.ctl < 0)
+			set_dead();
+	}
+	G.fork_ctl = -1;
+	/* Only this thread lives on: locks other threads held are free. */
+	for (int p = 0; p < TAB_PAGES; p++) {
+		struct xsock **page = tab[p];
+
+		for (int i = 0; page && i < TAB_PAGE; i++) {
+			if (!page[i])
+				continue;
+			pthread_mutex_init(&page[i]->rlock, NULL);
+			pthread_mutex_init(&page[i]->wlock, NULL);
+		}
+	}
+	pthread_mutex_unlock(&G.lock);
+}
+
+static void atfork_register(void)
+{
+	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+}
+
+static void atfork_once(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, atfork_register);
+}
+
 /* --- control ------------------------------------------------------------- */
 
 int xtcp_shutdown(int fd, int how)
@@ -998,27 +1289,88 @@ int xtcp_shutdown(int fd, int how)
 
 int xtcp_close(int fd)
 {
-	struct xsock *xs = get(fd);
-	struct xtcp_ipc_req q;
-	struct xtcp_ipc_rep r;
+	struct xsock *xs;
 	int ret;
 
-	if (!xs)
+	if (!get(fd))
 		return -1;
-	req_init(&q, xs, XTCP_OP_CLOSE);
-	q.arg[0] = xs->linger_on && xs->linger_s == 0;
 	pthread_mutex_lock(&G.lock);
-	tab_set(fd, NULL);
-	ret = call_locked(&q, &r, NULL, 0, NULL);
+	xs = lookup(fd); /* again: another thread may have closed it */
+	ret = xs ? xs_unref_locked(xs, fd) : -EBADF;
 	pthread_mutex_unlock(&G.lock);
-	close(fd);
-	pthread_mutex_destroy(&xs->rlock);
-	pthread_mutex_destroy(&xs->wlock);
-	free(xs);
-	/* With xtcpd gone the socket is gone too: nothing to report. */
-	if (ret == -ECONNRESET)
-		ret = 0;
+	if (xs)
+		close(fd);
 	return ret ? fail(ret) : 0;
+}
+
+/*
+ * SO_RCVTIMEO and SO_SNDTIMEO are the library's: its calls do the waiting.
+ * Linux's numbers: _OLD takes struct timeval (the native long pair), _NEW
+ * two int64_t; glibc's SO_RCVTIMEO is one of them by time_t's size.
+ */
+static int64_t *timeo_of(struct xsock *xs, int name)
+{
+	switch (name) {
+	case SO_RCVTIMEO_OLD:
+	case SO_RCVTIMEO_NEW:
+		return &xs->rcvtimeo;
+	case SO_SNDTIMEO_OLD:
+	case SO_SNDTIMEO_NEW:
+		return &xs->sndtimeo;
+	default:
+		return NULL;
+	}
+}
+
+/* Linux's sock_set_timeout(): EDOM for tv_usec out of [0, 1e6), a
+ * negative tv_sec means no wait at all, {0, 0} forever. */
+static int timeo_set(int64_t *t, int name, const void *val, socklen_t len)
+{
+	int64_t sec, usec;
+
+	if (name == SO_RCVTIMEO_NEW || name == SO_SNDTIMEO_NEW) {
+		int64_t v[2];
+
+		if (len < sizeof(v))
+			return -EINVAL;
+		memcpy(v, val, sizeof(v));
+		sec = v[0];
+		usec = v[1];
+	} else {
+		struct timeval tv;
+
+		if (len < sizeof(tv))
+			return -EINVAL;
+		memcpy(&tv, val, sizeof(tv));
+		sec = tv.tv_sec;
+		usec = tv.tv_usec;
+	}
+	if (usec < 0 || usec >= 1000000)
+		return -EDOM;
+	if (sec < 0)
+		*t = -1;
+	else if (sec >= INT64_MAX / 1000000 - 1)
+		*t = 0;
+	else
+		*t = sec * 1000000 + usec;
+	return 0;
+}
+
+/* Linux answers both forms with a long pair and truncates to the room. */
+static int timeo_get(int64_t t, void *val, socklen_t *len)
+{
+	struct timeval tv = { 0 };
+
+	if (!val || !len)
+		return -EFAULT;
+	if (t > 0) {
+		tv.tv_sec = t / 1000000;
+		tv.tv_usec = t % 1000000;
+	}
+	if (*len > sizeof(tv))
+		*len = sizeof(tv);
+	memcpy(val, &tv, *len);
+	return 0;
 }
 
 int xtcp_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
@@ -1042,6 +1394,10 @@ int xtcp_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 		memcpy(&l, val, sizeof(l));
 		xs->linger_on = l.l_onoff != 0;
 		xs->linger_s = l.l_linger;
+	}
+	if (level == SOL_SOCKET && timeo_of(xs, name)) {
+		ret = timeo_set(timeo_of(xs, name), name, val, len);
+		return ret ? fail(ret) : 0;
 	}
 	req_init(&q, xs, XTCP_OP_SETSOCKOPT);
 	q.arg[0] = level;
@@ -1092,6 +1448,10 @@ int xtcp_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 			return ret ? fail(ret) : 0;
 		default:
 			break;
+		}
+		if (timeo_of(xs, name)) {
+			ret = timeo_get(*timeo_of(xs, name), val, len);
+			return ret ? fail(ret) : 0;
 		}
 	}
 	if (!val || !len)
@@ -1225,6 +1585,9 @@ int xtcp_fcntl(int fd, int cmd, ...)
 	case F_GETFD:
 	case F_SETFD:
 		return fcntl(fd, cmd, arg);
+	case F_DUPFD:
+	case F_DUPFD_CLOEXEC:
+		return xs_dupfd(fd, cmd, (int)arg);
 	default:
 		return fail(-EINVAL);
 	}
