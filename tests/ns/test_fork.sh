@@ -52,6 +52,7 @@ x_conns() { topo_exec b "$BUILD/xtcpctl" -s "$tmp/xtcpd.sock" conns 2>/dev/null;
 x_listening() { x_conns | grep -i listen | grep -q ":$1\b"; }
 # Connections of xtcpd on local PORT in a state other than LISTEN/TIME-WAIT.
 x_open() { x_conns | grep -E "[:.]$1\b" | grep -viE 'listen|time.?wait' || :; }
+not_listening() { ! x_listening "$1"; }
 no_open() { [ -z "$(x_open "$1")" ]; }
 has_line() { grep -q "$2" "$1" 2>/dev/null; }
 
@@ -285,6 +286,77 @@ prefork_kill() {
 check "prefork: a worker killed mid-connection resets only its connections; the others and the listener go on" prefork_kill
 
 # --- nginx -------------------------------------------------------------------
+# Unmodified nginx, master and 2 workers (prefork), under xtcp-run; Linux
+# curl fetches a file. Stopped with SIGQUIT and waited for; topo's cleanup
+# kills whatever is left in the namespace.
+ng=$tmp/nginx
+# nginx processes in host b only (the pid namespace is the machine's).
+ng_pids() {
+	local p
+	for p in $(ip netns pids "$(topo_ns b)"); do
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = nginx ] && echo "$p"
+	done
+}
+ng_gone() { [ -z "$(ng_pids)" ]; }
+nginx_run() {
+	local i pids
+	mkdir -p "$ng/www" "$ng/tmp"
+	head -c 5000000 /dev/urandom >"$ng/www/file"
+	chmod -R a+rX "$ng"
+	cat >"$ng/nginx.conf" <<CONF
+daemon off;
+master_process on;
+worker_processes 2;
+pid $ng/nginx.pid;
+error_log $ng/error.log info;
+events { worker_connections 64; }
+http {
+	access_log $ng/access.log;
+	client_body_temp_path $ng/tmp/body;
+	proxy_temp_path $ng/tmp/proxy;
+	fastcgi_temp_path $ng/tmp/fastcgi;
+	uwsgi_temp_path $ng/tmp/uwsgi;
+	scgi_temp_path $ng/tmp/scgi;
+	sendfile off;
+	server {
+		listen $b4:9580;
+		root $ng/www;
+	}
+}
+CONF
+	# Its output not on check's pipe: check would wait for nginx's end.
+	x_bg nginx -p "$ng" -c "$ng/nginx.conf" -e "$ng/error.log" >/dev/null 2>&1
+	topo_wait 10 x_listening 9580 || { tail -5 "$ng/error.log"; return 1; }
+	pids=$(ng_pids | wc -l)
+	[ "$pids" -eq 3 ] || { echo "$pids nginx processes, not 3"; return 1; }
+	for i in 1 2 3 4 5 6; do
+		rm -f "$ng/got"
+		topo_exec a timeout 30 curl -sS -o "$ng/got" "http://$b4:9580/file" ||
+			{ tail -5 "$ng/error.log"; return 1; }
+		[ "$(sha256sum <"$ng/got")" = "$(sha256sum <"$ng/www/file")" ] ||
+			{ echo "fetch $i: sha256 differs ($(stat -c %s "$ng/got") bytes)"; return 1; }
+	done
+	grep -c ' 200 ' "$ng/access.log"
+}
+nginx_stop() {
+	local m
+	m=$(cat "$ng/nginx.pid" 2>/dev/null) && topo_exec b kill -QUIT "$m"
+	topo_wait 15 ng_gone || { kill -9 $(ng_pids) 2>/dev/null; return 1; }
+	# Every worker's hold on the listener went with it.
+	topo_wait 5 not_listening 9580 || { echo "xtcpd still listens"; return 1; }
+}
+if command -v nginx >/dev/null; then
+	check "nginx (master + 2 workers) under xtcp-run serves a 5 MB file to Linux curl 6 times, sha256" nginx_run
+	check "nginx stops on SIGQUIT, no process left" nginx_stop
+	if grep -qE '\[(alert|emerg|crit)\]' "$ng/error.log"; then
+		fail "nginx error log has no alert" "$(grep -E '\[(alert|emerg|crit)\]' "$ng/error.log" | head -2)"
+	else
+		pass "nginx error log has no alert"
+	fi
+else
+	skip nginx "nginx not installed"
+fi
+
 if grep -qiE 'sanitizer|runtime error|assert' "$tmp/xtcpd.log"; then
 	fail "xtcpd log clean" "$(grep -iE 'sanitizer|runtime error|assert' "$tmp/xtcpd.log" | head -3)"
 else
