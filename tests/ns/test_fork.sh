@@ -92,13 +92,16 @@ def roundtrip(size, s=None):
     """Send SIZE random bytes, shut down, read to the FIN; same bytes."""
     s = s or conn()
     data = os.urandom(size)
-    got = bytearray()
+    got, err = bytearray(), []
     def reader():
-        while True:
-            d = s.recv(65536)
-            if not d:
-                return
-            got.extend(d)
+        try:
+            while True:
+                d = s.recv(65536)
+                if not d:
+                    return
+                got.extend(d)
+        except OSError as e:  # a RST: the server did not close gracefully
+            err.append(e)
     t = threading.Thread(target=reader)
     t.start()
     s.sendall(data)
@@ -107,6 +110,8 @@ def roundtrip(size, s=None):
     s.close()
     if t.is_alive():
         raise RuntimeError("no FIN")
+    if err:
+        raise RuntimeError("after %d of %d bytes: %r" % (len(got), size, err[0]))
     if hashlib.sha256(got).digest() != hashlib.sha256(data).digest():
         raise RuntimeError("%d bytes sent, %d back, sha256 differs" % (size, len(got)))
 
@@ -284,6 +289,25 @@ prefork_kill() {
 	client prefork "$b4" 9505 20 4 >/dev/null
 }
 check "prefork: a worker killed mid-connection resets only its connections; the others and the listener go on" prefork_kill
+
+# --- 4. exec ----------------------------------------------------------------
+# inetd's nowait services: accept, fork, dup2 onto 0 and 1, exec. cat
+# echoes; sh -c 'cat; exit 0' forks and execs cat itself, so the adopted
+# sockets go through a second fork and exec.
+inetd_run() { # PORT N PROG...
+	local port=$1 n=$2 out=$tmp/inetd.$1
+	shift 2
+	rm -f "$out"
+	x_bg sh -c "$(printf '%q ' "$FT" inetd "$port" "$n" "$@") >'$out' 2>&1; echo exit=\$? >>'$out'"
+	topo_wait 10 x_listening "$port" || { cat "$out"; return 1; }
+	client echo "$b4" "$port" "$n" 1 300000 || { cat "$out"; return 1; }
+	topo_wait 10 has_line "$out" "exit=0" || { cat "$out"; return 1; }
+	topo_wait 10 no_open "$port" || { x_conns | grep "$port"; return 1; }
+}
+check "exec: inetd-style fork + dup2 + exec cat, 3 connections echoed, sha256, FIN, none left open" \
+	inetd_run 9506 3 cat
+check "exec: inetd-style exec of sh -c 'cat; exit 0' (its own fork + exec), 3 connections, sha256" \
+	inetd_run 9507 3 sh -c 'cat; exit 0'
 
 # --- nginx -------------------------------------------------------------------
 # Unmodified nginx, master and 2 workers (prefork), under xtcp-run; Linux

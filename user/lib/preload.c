@@ -58,6 +58,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/xtcp_exec.h"
+#include "xtcp/ipc.h"
 #include "xtcp/xtcp.h"
 
 /* Inside libxtcp: its own calls go to libc. */
@@ -381,6 +383,34 @@ __attribute__((destructor)) static void close_all(void)
 	for (int fd = 0; fd < max; fd++)
 		if (xtcp_is_socket(fd))
 			X(xtcp_close(fd));
+}
+
+/*
+ * _exit() and _Exit() close a process's descriptors as exit() does, only
+ * without atexit handlers and destructors: the kernel closes its sockets
+ * gracefully then, and so do we (else xtcpd, seeing the connection end
+ * as after a crash, would reset what no other process holds). Shells exit
+ * this way (dash), and so do fork children whose exec failed. Not in a
+ * vfork child: its memory is its parent's.
+ */
+static void close_own(void)
+{
+	if (!xtcp__vfork_child())
+		close_all();
+}
+
+void _exit(int status)
+{
+	close_own();
+	REAL(_exit)(status);
+	__builtin_unreachable();
+}
+
+void _Exit(int status)
+{
+	close_own();
+	REAL(_Exit)(status);
+	__builtin_unreachable();
 }
 
 /* --- sockets ------------------------------------------------------------ */
@@ -751,6 +781,173 @@ int dup3(int fd, int to, int flags)
 		return r;
 	}
 	return REAL(dup3)(fd, to, flags);
+}
+
+/* --- exec ------------------------------------------------------------------ */
+
+/*
+ * Sockets without FD_CLOEXEC survive exec(2), as the kernel's do (inetd,
+ * shells): the exec family passes XTCP_INHERIT_ENV to the new image
+ * (libxtcp's description, xtcp_exec.h), whose copy of this shim adopts it
+ * at load. posix_spawn, system and popen exec inside libc, not through
+ * these: their programs get plain descriptors.
+ */
+__attribute__((constructor)) static void inherit(void)
+{
+	const char *d = getenv(XTCP_INHERIT_ENV);
+
+	if (!d)
+		return;
+	X(xtcp__exec_adopt(d));
+	unsetenv(XTCP_INHERIT_ENV);
+}
+
+extern char **environ;
+
+/* @envp without any XTCP_INHERIT_ENV, plus @add (if not NULL). */
+static char **env_with(char *const envp[], char *add)
+{
+	size_t n = 0, k = 0, pl = strlen(XTCP_INHERIT_ENV);
+	char **e;
+
+	while (envp && envp[n])
+		n++;
+	e = malloc((n + 2) * sizeof(*e));
+	if (!e)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(envp[i], XTCP_INHERIT_ENV, pl) ||
+		    envp[i][pl] != '=')
+			e[k++] = envp[i];
+	if (add)
+		e[k++] = add;
+	e[k] = NULL;
+	return e;
+}
+
+enum exec_kind { EX_PATH, EX_SEARCH, EX_FD };
+
+/* The exec itself, with the hand-over added; undone if it fails. */
+static int do_exec(enum exec_kind kind, const char *path, int fd,
+		   char *const argv[], char *const envp[])
+{
+	int handle = -1;
+	char *add = depth ? NULL : X(xtcp__exec_env(&handle));
+	char **env = env_with(envp, add);
+	char *const *use = env ? env : envp;
+	int ret, err;
+
+	if (kind == EX_SEARCH)
+		ret = REAL(execvpe)(path, argv, use);
+	else if (kind == EX_FD)
+		ret = REAL(fexecve)(fd, argv, use);
+	else
+		ret = REAL(execve)(path, argv, use);
+	err = errno;
+	if (add) {
+		depth++;
+		xtcp__exec_undo(handle);
+		depth--;
+	}
+	free(env);
+	free(add);
+	errno = err;
+	return ret;
+}
+
+int execve(const char *path, char *const argv[], char *const envp[])
+{
+	return do_exec(EX_PATH, path, -1, argv, envp);
+}
+
+int execv(const char *path, char *const argv[])
+{
+	return do_exec(EX_PATH, path, -1, argv, environ);
+}
+
+int execvpe(const char *file, char *const argv[], char *const envp[])
+{
+	return do_exec(EX_SEARCH, file, -1, argv, envp);
+}
+
+int execvp(const char *file, char *const argv[])
+{
+	return do_exec(EX_SEARCH, file, -1, argv, environ);
+}
+
+int fexecve(int fd, char *const argv[], char *const envp[])
+{
+	return do_exec(EX_FD, NULL, fd, argv, envp);
+}
+
+/* execl's arguments as an array (malloc'd), and execle's envp after them. */
+static char **list_argv(const char *arg0, va_list ap, char *const **envp)
+{
+	size_t n = 1;
+	va_list cp;
+	char **v;
+
+	va_copy(cp, ap);
+	while (va_arg(cp, char *))
+		n++;
+	va_end(cp);
+	v = malloc((n + 1) * sizeof(*v));
+	if (!v)
+		return NULL;
+	v[0] = (char *)arg0;
+	for (size_t i = 1; i <= n; i++) /* the last one read is the NULL */
+		v[i] = va_arg(ap, char *);
+	if (envp)
+		*envp = va_arg(ap, char *const *);
+	return v;
+}
+
+static int exec_list(enum exec_kind kind, const char *path, char **argv,
+		     char *const envp[])
+{
+	int ret, err;
+
+	if (!argv)
+		return fail(ENOMEM);
+	ret = do_exec(kind, path, -1, argv, envp);
+	err = errno;
+	free(argv);
+	errno = err;
+	return ret;
+}
+
+int execl(const char *path, const char *arg, ...)
+{
+	va_list ap;
+	char **argv;
+
+	va_start(ap, arg);
+	argv = list_argv(arg, ap, NULL);
+	va_end(ap);
+	return exec_list(EX_PATH, path, argv, environ);
+}
+
+int execlp(const char *file, const char *arg, ...)
+{
+	va_list ap;
+	char **argv;
+
+	va_start(ap, arg);
+	argv = list_argv(arg, ap, NULL);
+	va_end(ap);
+	return exec_list(EX_SEARCH, file, argv, environ);
+}
+
+int execle(const char *path, const char *arg, ...)
+{
+	char *const *envp = NULL;
+	va_list ap;
+	char **argv;
+
+	va_start(ap, arg);
+	argv = list_argv(arg, ap, &envp);
+	va_end(ap);
+	return exec_list(EX_PATH, path, argv, envp);
 }
 
 /* --- readiness ----------------------------------------------------------- */

@@ -19,6 +19,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -30,6 +31,8 @@
 
 #include "xtcp/ipc.h"
 #include "xtcp/xtcp.h"
+/* After the public headers: the shim's private part of the API. */
+#include "lib/xtcp_exec.h"
 
 #define TAB_PAGES 1024
 #define TAB_PAGE 1024 /* descriptors up to TAB_PAGES * TAB_PAGE */
@@ -228,13 +231,48 @@ static int ctl_connect(void)
 
 static void atfork_once(void);
 
+/*
+ * Map the session's region (@memfd, @size bytes) and check its header;
+ * G takes @memfd and @doorbell. On failure nothing is mapped and the
+ * caller still owns both.
+ */
+static int region_map_locked(int memfd, uint64_t size, int doorbell)
+{
+	const struct xtcp_shm_hdr *h;
+	void *base;
+
+	if (size < sizeof(*h) || size > SIZE_MAX)
+		return -EPROTO;
+	base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
+	if (base == MAP_FAILED)
+		return -errno;
+	h = base;
+	if (load_acq(&h->magic) != XTCP_SHM_MAGIC ||
+	    h->version != XTCP_IPC_VERSION ||
+	    h->slot_size != sizeof(struct xtcp_shm_slot) ||
+	    h->nslots > XTCP_SHM_SLOTS_MAX ||
+	    (uint64_t)h->slot_off +
+			    (uint64_t)h->nslots * sizeof(struct xtcp_shm_slot) >
+		    size) {
+		munmap(base, size);
+		return -EPROTO;
+	}
+	G.base = base;
+	G.size = size;
+	G.hdr = base;
+	G.slots = (struct xtcp_shm_slot *)(G.base + h->slot_off);
+	G.nslots = h->nslots;
+	G.memfd = memfd;
+	G.doorbell = doorbell;
+	return 0;
+}
+
 static int session_open_locked(void)
 {
 	struct xtcp_ipc_req q;
 	struct xtcp_ipc_rep r;
 	int fds[2], ret;
 	unsigned nfds;
-	void *base;
 
 	/* dead with no connection: a fork child that could not attach. */
 	if (G.ctl >= 0 || dead())
@@ -253,35 +291,17 @@ static int session_open_locked(void)
 			close(fds[i]);
 		goto fail;
 	}
-	base = mmap(NULL, r.u64, PROT_READ | PROT_WRITE, MAP_SHARED, fds[0], 0);
-	if (base == MAP_FAILED) {
-		ret = -errno;
+	ret = region_map_locked(fds[0], r.u64, fds[1]);
+	if (ret) {
 		close(fds[0]);
 		close(fds[1]);
 		goto fail;
 	}
-	G.memfd = fds[0];
 	if (r.len == XTCP_TOKEN_LEN)
 		memcpy(G.token, r.data, XTCP_TOKEN_LEN);
 	G.id = (uint32_t)r.val[1];
 	G.pid = getpid();
 	atfork_once();
-	G.base = base;
-	G.size = r.u64;
-	G.hdr = base;
-	G.doorbell = fds[1];
-	if (load_acq(&G.hdr->magic) != XTCP_SHM_MAGIC ||
-	    G.hdr->version != XTCP_IPC_VERSION ||
-	    G.hdr->slot_size != sizeof(struct xtcp_shm_slot) ||
-	    G.hdr->nslots > XTCP_SHM_SLOTS_MAX ||
-	    (uint64_t)G.hdr->slot_off + (uint64_t)G.hdr->nslots *
-						sizeof(struct xtcp_shm_slot) >
-		    G.size) {
-		ret = -EPROTO;
-		goto fail;
-	}
-	G.slots = (struct xtcp_shm_slot *)(G.base + G.hdr->slot_off);
-	G.nslots = G.hdr->nslots;
 	return 0;
 fail:
 	close(G.ctl);
@@ -1262,6 +1282,273 @@ static void atfork_once(void)
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 	pthread_once(&once, atfork_register);
+}
+
+/*
+ * exec (ipc.h, preload.c). The new image is the same process and the same
+ * member: it takes over the control connection, the region's memfd and
+ * the doorbell (FD_CLOEXEC cleared for the exec, set again by the new
+ * image) and every socket descriptor without FD_CLOEXEC. The description:
+ * "1 CTL MEMFD DOORBELL SIZE ID TOKEN" then per descriptor
+ * " FD,SLOT,GEN,DOMAIN,FLAGS,RCVTIMEO,SNDTIMEO,LINGER", FD -1 for one
+ * FD_CLOEXEC closes: the new image lets go of a socket left with none.
+ */
+#define EXEC_NONBLOCK 1u
+#define EXEC_LINGER 2u
+#define EXEC_RINGS 4u
+
+struct sbuf {
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
+
+static void sb_add(struct sbuf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void sb_add(struct sbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	for (int tries = 0; tries < 2 && !b->oom; tries++) {
+		va_start(ap, fmt);
+		n = vsnprintf(b->p ? b->p + b->len : NULL,
+			      b->p ? b->cap - b->len : 0, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			b->oom = true;
+		} else if (b->p && (size_t)n < b->cap - b->len) {
+			b->len += (size_t)n;
+			return;
+		} else {
+			size_t cap = (b->cap + (size_t)n + 1) * 2;
+			char *np = realloc(b->p, cap);
+
+			if (!np)
+				b->oom = true;
+			b->p = np ? np : b->p;
+			b->cap = np ? cap : b->cap;
+		}
+	}
+}
+
+/* FD_CLOEXEC on the session's descriptors: @ctl (G.ctl or a new member's
+ * connection), the memfd and the doorbell. */
+static void exec_cloexec(int ctl, bool on)
+{
+	int fds[3] = { ctl, G.memfd, G.doorbell };
+
+	for (int i = 0; i < 3; i++) {
+		int fl = fcntl(fds[i], F_GETFD);
+
+		if (fl >= 0)
+			fcntl(fds[i], F_SETFD,
+			      on ? fl | FD_CLOEXEC : fl & ~FD_CLOEXEC);
+	}
+}
+
+/*
+ * A vfork child (dash, posix_spawn-like code) runs in our memory without
+ * the fork handlers: it has no connection of its own. It makes one for its
+ * new image as a fork does (ATTACH), touching nothing the parent sees: no
+ * lock (another thread of the parent may hold it), no global written, and
+ * descriptor flags only in its own table.
+ */
+char *xtcp__exec_env(int *handle)
+{
+	bool vforked = G.pid != getpid();
+	struct sbuf b = { 0 };
+	uint32_t id = G.id;
+	int ctl = G.ctl;
+
+	*handle = -1;
+	if (!vforked)
+		pthread_mutex_lock(&G.lock);
+	if (G.ctl < 0 || dead() || G.memfd < 0)
+		goto out;
+	if (vforked) {
+		ctl = attach_new_locked(&id);
+		if (ctl < 0)
+			goto out;
+		*handle = ctl;
+	}
+	sb_add(&b, "%s=1 %d %d %d %llu %u ", XTCP_INHERIT_ENV, ctl, G.memfd,
+	       G.doorbell, (unsigned long long)G.size, id);
+	for (int i = 0; i < XTCP_TOKEN_LEN; i++)
+		sb_add(&b, "%02x", G.token[i]);
+	for (int p = 0; p < TAB_PAGES; p++) {
+		for (int i = 0; tab[p] && i < TAB_PAGE; i++) {
+			struct xsock *xs = tab[p][i];
+			int fd = p * TAB_PAGE + i, fl;
+
+			if (!xs)
+				continue;
+			fl = fcntl(fd, F_GETFD);
+			sb_add(&b, " %d,%u,%u,%d,%u,%lld,%lld,%d",
+			       fl >= 0 && !(fl & FD_CLOEXEC) ? fd : -1, xs->idx,
+			       xs->gen, xs->domain,
+			       (xs->nonblock ? EXEC_NONBLOCK : 0) |
+				       (xs->linger_on ? EXEC_LINGER : 0) |
+				       (xs->rings ? EXEC_RINGS : 0),
+			       (long long)xs->rcvtimeo, (long long)xs->sndtimeo,
+			       xs->linger_s);
+		}
+	}
+	if (b.oom) {
+		free(b.p);
+		b.p = NULL;
+		if (*handle >= 0)
+			close(*handle);
+		*handle = -1;
+		goto out;
+	}
+	exec_cloexec(ctl, false);
+out:
+	if (!vforked)
+		pthread_mutex_unlock(&G.lock);
+	return b.p;
+}
+
+void xtcp__exec_undo(int handle)
+{
+	if (handle >= 0) { /* a vfork child's own connection */
+		exec_cloexec(handle, true);
+		close(handle);
+		return;
+	}
+	pthread_mutex_lock(&G.lock);
+	if (G.ctl >= 0)
+		exec_cloexec(G.ctl, true);
+	pthread_mutex_unlock(&G.lock);
+}
+
+static struct xsock *find_slot(uint32_t idx, uint32_t gen)
+{
+	for (int p = 0; p < TAB_PAGES; p++)
+		for (int i = 0; tab[p] && i < TAB_PAGE; i++)
+			if (tab[p][i] && tab[p][i]->idx == idx &&
+			    tab[p][i]->gen == gen)
+				return tab[p][i];
+	return NULL;
+}
+
+int xtcp__vfork_child(void)
+{
+	return G.pid && G.pid != getpid();
+}
+
+struct exec_ent {
+	int fd, domain;
+	unsigned idx, gen, flags;
+	long long rcvtimeo, sndtimeo;
+	int linger_s;
+};
+
+/* One descriptor's socket in the new image: a new xsock or a dup. */
+static int adopt_one(const struct exec_ent *e)
+{
+	struct xsock *xs = find_slot(e->idx, e->gen);
+
+	if (xs)
+		return xs_ref_locked(xs, e->fd);
+	xs = xs_new(e->fd, e->idx, e->gen, e->domain);
+	if (!xs)
+		return -EPROTO;
+	xs->nonblock = e->flags & EXEC_NONBLOCK;
+	xs->linger_on = e->flags & EXEC_LINGER;
+	xs->linger_s = e->linger_s;
+	xs->rcvtimeo = e->rcvtimeo;
+	xs->sndtimeo = e->sndtimeo;
+	if (((e->flags & EXEC_RINGS) && xs_rings(xs)) || tab_set(e->fd, xs)) {
+		free(xs);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+/* A socket the old image held that no descriptor carried over. */
+static void adopt_release(const struct exec_ent *e)
+{
+	struct xtcp_ipc_req q;
+	struct xtcp_ipc_rep r;
+
+	if (find_slot(e->idx, e->gen))
+		return;
+	memset(&q, 0, sizeof(q));
+	q.op = XTCP_OP_CLOSE;
+	q.slot = e->idx;
+	q.gen = e->gen;
+	q.arg[0] = (e->flags & EXEC_LINGER) && !e->linger_s;
+	/* The second CLOSE of one slot (two such descriptors) is EBADF. */
+	call_locked(&q, &r, NULL, 0, NULL);
+}
+
+static bool fd_open(int fd)
+{
+	return fd >= 0 && fcntl(fd, F_GETFD) >= 0;
+}
+
+static int adopt_entries(const char *s, bool keep)
+{
+	struct exec_ent e;
+	int n, ret = 0;
+
+	while (sscanf(s, " %d,%u,%u,%d,%u,%lld,%lld,%d%n", &e.fd, &e.idx,
+		      &e.gen, &e.domain, &e.flags, &e.rcvtimeo, &e.sndtimeo,
+		      &e.linger_s, &n) == 8) {
+		s += n;
+		if (e.idx >= G.nslots ||
+		    (e.domain != AF_INET && e.domain != AF_INET6))
+			return -EPROTO;
+		if (keep && fd_open(e.fd) && !lookup(e.fd))
+			ret = adopt_one(&e);
+		else if (!keep && !fd_open(e.fd))
+			adopt_release(&e);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int xtcp__exec_adopt(const char *s)
+{
+	unsigned long long size;
+	int ctl, memfd, bell, n, ret;
+	char hex[2 * XTCP_TOKEN_LEN + 1];
+	unsigned id;
+
+	if (sscanf(s, "1 %d %d %d %llu %u %32s%n", &ctl, &memfd, &bell, &size,
+		   &id, hex, &n) != 6 ||
+	    strlen(hex) != 2 * XTCP_TOKEN_LEN)
+		return -EINVAL;
+	pthread_mutex_lock(&G.lock);
+	ret = -EBUSY;
+	if (G.ctl >= 0 || G.base)
+		goto out;
+	ret = -EBADF;
+	if (!fd_open(ctl) || !fd_open(memfd) || !fd_open(bell))
+		goto out;
+	ret = region_map_locked(memfd, size, bell);
+	if (ret)
+		goto out;
+	G.ctl = ctl;
+	exec_cloexec(G.ctl, true);
+	for (int i = 0; i < XTCP_TOKEN_LEN; i++) {
+		unsigned v;
+
+		sscanf(hex + 2 * i, "%2x", &v);
+		G.token[i] = (uint8_t)v;
+	}
+	G.id = id;
+	G.pid = getpid();
+	atfork_once();
+	/* First what survived, then let go of what did not. */
+	ret = adopt_entries(s + n, true);
+	if (!ret)
+		ret = adopt_entries(s + n, false);
+out:
+	pthread_mutex_unlock(&G.lock);
+	return ret;
 }
 
 /* --- control ------------------------------------------------------------- */
