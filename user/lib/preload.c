@@ -28,15 +28,21 @@
  * EPOLLET is served as level-triggered; EPOLLONESHOT disarms the entry
  * until EPOLL_CTL_MOD.
  *
- * Limits: dup, dup2, dup3 and fcntl F_DUPFD of an xtcp socket fail with
- * EOPNOTSUPP (a second descriptor for one socket is not tracked); dup2
- * onto an xtcp socket closes it first. sendmsg/recvmsg carry plain data:
- * ancillary data is refused (EOPNOTSUPP) and none is returned. Sockets do
- * not survive exec, and a child after fork must not use its parent's xtcp
- * sockets. stdio streams over a socket (fdopen) and sendfile are not
- * wrapped: libc's internal calls do not come through here. At exit()
- * the sockets still open are closed gracefully; after _exit() or a crash
- * xtcpd resets them.
+ * Descriptors and processes (docs/ARCHITECTURE.md): dup, dup2, dup3 and
+ * F_DUPFD go to libxtcp, which counts a socket's descriptors; a fork child
+ * keeps using the sockets it inherits (libxtcp's fork handlers); the exec
+ * family hands the sockets without FD_CLOEXEC to the new image (below).
+ * At exit(), _exit() and _Exit() the sockets still open are closed
+ * gracefully, as the kernel closes a process's; after a crash xtcpd resets
+ * those no other process holds.
+ *
+ * Limits: sendmsg/recvmsg carry plain data: ancillary data is refused
+ * (EOPNOTSUPP) and none is returned, so descriptors cannot be passed over
+ * AF_UNIX as xtcp sockets. posix_spawn, system and popen exec inside libc
+ * (as do execveat and a clone() child): their programs get an xtcp
+ * socket as a plain eventfd, as does a program exec'd without the shim.
+ * stdio streams over a socket (fdopen) and sendfile are not wrapped:
+ * libc's internal calls do not come through here.
  */
 #include <dlfcn.h>
 #include <errno.h>
