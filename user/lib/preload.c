@@ -397,24 +397,21 @@ __attribute__((destructor)) static void close_all(void)
  * gracefully then, and so do we (else xtcpd, seeing the connection end
  * as after a crash, would reset what no other process holds). Shells exit
  * this way (dash), and so do fork children whose exec failed. Not in a
- * vfork child: its memory is its parent's.
+ * vfork child (its memory is its parent's), and only as far as is safe in
+ * a signal handler (xtcp__exit_close).
  */
-static void close_own(void)
-{
-	if (!xtcp__vfork_child())
-		close_all();
-}
-
 void _exit(int status)
 {
-	close_own();
+	depth++; /* its system calls go to libc */
+	xtcp__exit_close();
 	REAL(_exit)(status);
 	__builtin_unreachable();
 }
 
 void _Exit(int status)
 {
-	close_own();
+	depth++; /* its system calls go to libc */
+	xtcp__exit_close();
 	REAL(_Exit)(status);
 	__builtin_unreachable();
 }

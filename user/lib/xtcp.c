@@ -1432,9 +1432,32 @@ static struct xsock *find_slot(uint32_t idx, uint32_t gen)
 	return NULL;
 }
 
-int xtcp__vfork_child(void)
+/*
+ * _exit() may come from a signal handler that interrupted libxtcp or
+ * malloc: only the control lock, tried, and system calls here; nothing is
+ * freed (the process is ending). A vfork child leaves its parent's state
+ * alone; with the lock busy, xtcpd sees the connection end instead.
+ */
+void xtcp__exit_close(void)
 {
-	return G.pid && G.pid != getpid();
+	if ((G.pid && G.pid != getpid()) || pthread_mutex_trylock(&G.lock))
+		return;
+	for (int p = 0; p < TAB_PAGES; p++) {
+		for (int i = 0; tab[p] && i < TAB_PAGE; i++) {
+			struct xsock *xs = tab[p][i];
+			struct xtcp_ipc_req q;
+			struct xtcp_ipc_rep r;
+
+			if (!xs)
+				continue;
+			tab[p][i] = NULL;
+			if (--xs->refs > 0)
+				continue;
+			req_init(&q, xs, XTCP_OP_CLOSE);
+			q.arg[0] = xs->linger_on && xs->linger_s == 0;
+			call_locked(&q, &r, NULL, 0, NULL);
+		}
+	}
 }
 
 struct exec_ent {

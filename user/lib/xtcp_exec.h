@@ -19,8 +19,8 @@ void xtcp__exec_undo(int handle);
 /* In the new image, the variable's value: 0 or a negative errno. */
 int xtcp__exec_adopt(const char *desc);
 
-/* 1 in a child that shares this process's memory (vfork): it must not
- * touch libxtcp's state. */
-int xtcp__vfork_child(void);
+/* _exit(): close the sockets still open as exit() would, if that can be
+ * done safely at that point (async-signal-safe, not in a vfork child). */
+void xtcp__exit_close(void);
 
 #endif
