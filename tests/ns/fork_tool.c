@@ -26,6 +26,10 @@
  *	                                of the listener and waits
  *	fork_tool inetd PORT N PROG ARGS  accept N, fork, dup2 onto 0 and 1,
  *	                                exec PROG (inetd's nowait service)
+ *	fork_tool execfd PORT N         listen, then exec itself as
+ *	                                "fdserve FD N": the listener's own
+ *	                                descriptor survives exec
+ *	fork_tool fdserve FD N          accept N on FD and echo each
  *
  * Errors print as "error: WHAT ENAME" and exit 1.
  */
@@ -383,6 +387,33 @@ static int inetd(int port, int n, char **argv)
 	return 0;
 }
 
+static int execfd(const char *self, int port, const char *n)
+{
+	int l = listener(port);
+	char fd[16];
+
+	snprintf(fd, sizeof(fd), "%d", l);
+	execl(self, self, "fdserve", fd, n, (char *)NULL);
+	return die("execl");
+}
+
+static int fdserve(int l, int n)
+{
+	printf("ready\n");
+	fflush(stdout);
+	for (int i = 0; i < n; i++) {
+		int c = accept(l, NULL, NULL);
+
+		if (c < 0)
+			die("accept");
+		if (echo(c, c))
+			die("echo");
+		close(c);
+	}
+	close(l);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -398,6 +429,10 @@ int main(int argc, char **argv)
 		return forkecho(atoi(argv[2]), atoi(argv[3]));
 	if (argc == 4 && !strcmp(argv[1], "prefork"))
 		return prefork(atoi(argv[2]), atoi(argv[3]));
+	if (argc == 4 && !strcmp(argv[1], "execfd"))
+		return execfd(argv[0], atoi(argv[2]), argv[3]);
+	if (argc == 4 && !strcmp(argv[1], "fdserve"))
+		return fdserve(atoi(argv[2]), atoi(argv[3]));
 	if (argc >= 5 && !strcmp(argv[1], "inetd"))
 		return inetd(atoi(argv[2]), atoi(argv[3]), argv + 4);
 	fprintf(stderr, "usage: see tests/ns/fork_tool.c\n");

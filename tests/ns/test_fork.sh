@@ -309,6 +309,18 @@ check "exec: inetd-style fork + dup2 + exec cat, 3 connections echoed, sha256, F
 check "exec: inetd-style exec of sh -c 'cat; exit 0' (its own fork + exec), 3 connections, sha256" \
 	inetd_run 9507 3 sh -c 'cat; exit 0'
 
+execfd_run() {
+	local out=$tmp/execfd.out
+	rm -f "$out"
+	x_bg sh -c "'$FT' execfd 9508 2 >'$out' 2>&1; echo exit=\$? >>'$out'"
+	topo_wait 10 has_line "$out" ready || { cat "$out"; return 1; }
+	client echo "$b4" 9508 2 1 200000 || { cat "$out"; return 1; }
+	topo_wait 10 has_line "$out" "exit=0" || { cat "$out"; return 1; }
+	topo_wait 10 not_listening 9508
+}
+check "exec: a listener's own descriptor (no FD_CLOEXEC) survives exec; the new image accepts and echoes 2 connections" \
+	execfd_run
+
 # --- nginx -------------------------------------------------------------------
 # Unmodified nginx, master and 2 workers (prefork), under xtcp-run; Linux
 # curl fetches a file. Stopped with SIGQUIT and waited for; topo's cleanup

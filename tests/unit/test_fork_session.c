@@ -177,7 +177,13 @@ static uint16_t port_of(int fd)
 
 static void dup_refs(void **state)
 {
-	int s = listen_on(7001), d, e;
+	int s = listen_on(7001), d, e, c;
+
+	/* Close-on-exec only when asked, as socket(2). */
+	assert_false(fcntl(s, F_GETFD) & FD_CLOEXEC);
+	c = xtcp_socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(fcntl(c, F_GETFD) & FD_CLOEXEC);
+	xtcp_close(c);
 
 	d = xtcp_dup(s);
 	assert_true(d >= 0 && d != s);

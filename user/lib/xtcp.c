@@ -465,6 +465,9 @@ int xtcp_socket(int domain, int type, int protocol)
 		return fail(-ENOBUFS);
 	}
 	xs->nonblock = type & SOCK_NONBLOCK;
+	/* Received close-on-exec; a socket is so only when asked (exec). */
+	if (!(type & SOCK_CLOEXEC))
+		fcntl(fd, F_SETFD, 0);
 	pthread_mutex_lock(&G.lock);
 	ret = tab_set(fd, xs);
 	pthread_mutex_unlock(&G.lock);
@@ -735,6 +738,8 @@ int xtcp_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 		return fail(-EPROTO);
 	}
 	c->nonblock = flags & SOCK_NONBLOCK;
+	if (!(flags & SOCK_CLOEXEC))
+		fcntl(cfd, F_SETFD, 0);
 	pthread_mutex_lock(&G.lock);
 	ret = tab_set(cfd, c);
 	pthread_mutex_unlock(&G.lock);
