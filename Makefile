@@ -154,6 +154,9 @@ $(BUILD)/user/io/attach.o: $(BUILD)/bpf/xtcp.skel.h
 # The UMEM allocator is tested alone: no socket, no libxdp.
 $(BUILD)/tests/unit/test_umem: $(BUILD)/user/io/umem.o
 
+# libxtcp against the daemon's application side in one process.
+$(BUILD)/tests/unit/test_fork_session: $(LIB_A)
+
 # xtcpd: the daemon's main over its modules, the io library and the engine.
 $(BUILD)/xtcpd: $(BUILD)/user/daemon/main.o $(DAEMON_LIB) $(IO_LIB) $(ENGINE_LIB)
 	$(call msg,LD,$@)

@@ -14,6 +14,8 @@ PKGS=(
 	iproute2 ethtool iputils-ping netcat-openbsd iptables
 	iperf3 sockperf tcpdump tshark gnuplot-nox
 	procps psmisc util-linux coreutils
+	# unmodified programs under xtcp-run (tests/ns/test_fork.sh)
+	nginx
 )
 
 missing=()
@@ -37,5 +39,14 @@ echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 # tshark asks whether non-root users may capture; answer for it.
 echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
+# Packages with a service (nginx) must not start it: tests run their own
+# instance in a namespace. policy-rc.d answering 101 stops invoke-rc.d;
+# ours only for the install, an existing one is left as it is.
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\n# xtcp install-deps: no service starts\nexit 101\n' >"$policy"
+	chmod 755 "$policy"
+	trap 'rm -f "$policy"' EXIT
+fi
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}"

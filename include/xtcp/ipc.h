@@ -10,7 +10,9 @@
  * sizeof(struct xtcp_ipc_rep); file descriptors travel with a reply as
  * SCM_RIGHTS. The daemon identifies the peer with SO_PEERCRED.
  *
- *	HELLO           -> rep.fds = { memfd of the region, doorbell eventfd }
+ *	HELLO           -> rep.fds = { memfd of the region, doorbell eventfd },
+ *	                   rep.data the session's token, val[1] member id 0
+ *	ATTACH          a forked process joins the session (see below)
  *	SOCKET          -> a slot (index + generation), rep.fds = { eventfd }
  *	BIND/LISTEN/CONNECT/SHUTDOWN/CLOSE/SETSOCKOPT/GETSOCKOPT/GETNAME/
  *	SEND_OOB/RECV_OOB/ATMARK/SETOWN on (slot, gen)
@@ -36,13 +38,50 @@
  * The daemon trusts nothing in the region: it keeps its own indices and
  * applies an app's index only when it moved forward by no more than the
  * ring allows.
+ *
+ * fork. A session (one region, its slots and sockets) may be served over
+ * several control connections, one per process: its members. The first
+ * is the one that said HELLO (member 0); HELLO's reply carries the
+ * session's token, 128 random bits the daemon never shows another
+ * session. Before fork() returns (pthread_atfork prepare) libxtcp opens a
+ * new connection and sends ATTACH on it with the token and its own member
+ * id; the daemon checks the token and that SO_PEERCRED's uid is the
+ * session's, and makes the connection a member holding every socket the
+ * parent member holds. The child takes that connection (the parent closes
+ * its copy), so holds are handed over before the parent can close
+ * anything: no window in which a connection has no holder. Memory and
+ * eventfds are inherited with the process: the region is MAP_SHARED, the
+ * doorbell and the sockets' eventfds are the same files in both.
+ *
+ * The daemon keeps, per member, which slots it holds, and per slot how
+ * many members hold it. CLOSE lets go of the requesting member's hold; the
+ * socket is closed (gracefully, or with a RST for SO_LINGER 0) when the
+ * last one lets go, as close(2) of the last descriptor of a kernel socket.
+ * A member whose connection ends (exit, kill) lets go of all its holds,
+ * and a socket nobody else holds is reset, as before. The session and its
+ * region end with the last member. Requests on a slot the member does not
+ * hold fail with EBADF.
+ *
+ * Shared sockets behave as kernel sockets shared by fork: any member may
+ * accept (the daemon serves one request at a time: one wins, the others
+ * get EAGAIN and wait again); a write of a socket's eventfd wakes every
+ * process polling it (want is per slot, not per process); two processes
+ * reading or writing one connection at once interleave as they would on a
+ * kernel socket. The daemon is safe whatever they do: it checks every
+ * index moved in the region against its own (above).
+ *
+ * exec. The shim (preload.c) hands a process's sockets to the new image:
+ * the control connection, the region's memfd, the doorbell and every xtcp
+ * descriptor without FD_CLOEXEC survive exec, described in the
+ * environment variable XTCP_INHERIT_ENV; the new image adopts them
+ * without asking the daemon (the connection is the same member).
  */
 #ifndef XTCP_IPC_H
 #define XTCP_IPC_H
 
 #include <stdint.h>
 
-#define XTCP_IPC_VERSION 2
+#define XTCP_IPC_VERSION 3
 #define XTCP_SHM_MAGIC 0x4d485358u /* "XSHM" */
 #define XTCP_APP_SOCKET_DEFAULT "/run/xtcp/app.sock"
 /* Environment variable libxtcp reads for another socket path. */
@@ -51,6 +90,9 @@
 /* Option values (TCP_INFO: 280 bytes), OOB bytes. */
 #define XTCP_IPC_DATA_MAX 512
 #define XTCP_IPC_NO_SLOT 0xffffffffu
+#define XTCP_TOKEN_LEN 16 /* HELLO's token, ATTACH's proof */
+/* Environment variable the shim sets across exec (preload.c). */
+#define XTCP_INHERIT_ENV "XTCP_INHERIT"
 
 enum xtcp_ipc_op {
 	XTCP_OP_HELLO = 1,
@@ -68,6 +110,8 @@ enum xtcp_ipc_op {
 	XTCP_OP_RECV_OOB, /* arg[0] flags (MSG_PEEK) -> data/len */
 	XTCP_OP_ATMARK, /* -> val[0] 1 at the urgent mark */
 	XTCP_OP_SETOWN, /* arg[0] F_OWNER_*, arg[1] id (0: none): SIGURG */
+	XTCP_OP_ATTACH, /* data/len the token, arg[0] the parent member id;
+			 * -> val[0] nslots, val[1] the new member id */
 	XTCP_OP_MAX
 };
 

@@ -119,12 +119,27 @@ int xtcp_ioctl(int fd, unsigned long req, ...);
 /* F_GETFL/F_SETFL (O_NONBLOCK), F_GETOWN/F_SETOWN and F_GETOWN_EX/
  * F_SETOWN_EX (SIGURG on urgent data, sent by xtcpd: the owner must be
  * one the caller may signal, else EPERM; ESRCH if there is none),
- * F_GETFD/F_SETFD */
+ * F_GETFD/F_SETFD, F_DUPFD/F_DUPFD_CLOEXEC */
 int xtcp_fcntl(int fd, int cmd, ...);
 /* poll(2) over xtcp sockets and any other descriptors together. */
 int xtcp_poll(struct pollfd *fds, nfds_t n, int timeout);
 /* 1 if @fd is an xtcp socket of this process, else 0. */
 int xtcp_is_socket(int fd);
+/*
+ * dup(2), dup2(2), dup3(2) for xtcp sockets (fcntl F_DUPFD and
+ * F_DUPFD_CLOEXEC through xtcp_fcntl): several descriptors name one
+ * socket, which is closed when the last is closed. xtcp_dup2/xtcp_dup3
+ * take any two descriptors: an xtcp socket at @nfd loses that descriptor
+ * first (closed if it was its last), as close(2) would.
+ *
+ * fork(2): the child keeps using the sockets it inherits, as with kernel
+ * sockets; a socket is closed when no process holds it any more (close in
+ * every one, or exit); a process that dies without closing resets only the
+ * connections nobody else holds.
+ */
+int xtcp_dup(int fd);
+int xtcp_dup2(int ofd, int nfd);
+int xtcp_dup3(int ofd, int nfd, int flags);
 
 /* === end of libxtcp ======================================================= */
 

@@ -12,6 +12,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -89,6 +90,20 @@ struct app_sess {
 	uint32_t nslots;
 	struct app_sock **socks;
 	uint32_t *free_idx, nfree;
+	/*
+	 * Members (ipc.h, fork): a session that said HELLO owns the region and
+	 * the sockets; one that said ATTACH has leader set and serves the
+	 * leader's. holds: which slots this member's process holds; the
+	 * leader counts per slot how many members hold it (holders), and its
+	 * members (itself while its connection lasts); gone: its own
+	 * connection ended while members remain.
+	 */
+	struct app_sess *leader;
+	uint8_t *holds;
+	uint32_t *holders;
+	uint32_t id, next_id, members;
+	uint8_t token[XTCP_TOKEN_LEN];
+	bool gone;
 	uint32_t seq;
 	struct app_sess *next, *prev;
 	bool dead;
@@ -133,6 +148,12 @@ struct apps {
 	struct apps_stats st;
 	uint64_t now;
 };
+
+/* The session whose sockets and region @s serves: itself or its leader. */
+static struct app_sess *fam(struct app_sess *s)
+{
+	return s->leader ? s->leader : s;
+}
 
 static uint32_t load_acq(const uint32_t *p)
 {
@@ -532,7 +553,9 @@ static unsigned sync_session(struct apps *a, struct app_sess *s, uint64_t now)
 {
 	unsigned n = 0;
 
-	if (!s->hello || !__atomic_load_n(&s->hdr->pending, __ATOMIC_ACQUIRE))
+	/* Members share their leader's region: it is synced once. */
+	if (!s->hello || s->leader ||
+	    !__atomic_load_n(&s->hdr->pending, __ATOMIC_ACQUIRE))
 		return 0;
 	/* Also the sign of a control request (ipc.h): serve it this round
 	 * rather than at the next look at the sockets. */
@@ -585,7 +608,7 @@ bool apps_sleep(struct apps *a)
 	if (!a)
 		return true;
 	for (struct app_sess *s = a->sessions; s; s = s->next) {
-		if (!s->hello)
+		if (!s->hello || s->leader)
 			continue;
 		__atomic_store_n(&s->hdr->daemon_sleeping, 1, __ATOMIC_SEQ_CST);
 		if (__atomic_load_n(&s->hdr->pending, __ATOMIC_SEQ_CST))
@@ -601,7 +624,7 @@ void apps_awake(struct apps *a)
 	if (!a)
 		return;
 	for (struct app_sess *s = a->sessions; s; s = s->next)
-		if (s->hello)
+		if (s->hello && !s->leader)
 			__atomic_store_n(&s->hdr->daemon_sleeping, 0,
 					 __ATOMIC_RELAXED);
 }
@@ -880,6 +903,32 @@ static void sock_free(struct apps *a, struct app_sock *as, bool abort,
 	free(as);
 }
 
+/* Member @m's process holds slot @idx (a new socket, or by fork). */
+static void hold(struct app_sess *m, uint32_t idx)
+{
+	m->holds[idx] = 1;
+	fam(m)->holders[idx]++;
+}
+
+/*
+ * Member @m lets go of slot @idx. The socket is closed with its last
+ * holder, as a kernel socket with its last descriptor (close(2)): with a
+ * RST when @abort (SO_LINGER 0, or the process ended without closing it),
+ * else gracefully. Another holder keeps it open, untouched.
+ */
+static void release(struct apps *a, struct app_sess *m, uint32_t idx,
+		    bool abort, uint64_t now)
+{
+	struct app_sess *f = fam(m);
+	struct app_sock *as = f->socks[idx];
+
+	m->holds[idx] = 0;
+	if (--f->holders[idx] || !as)
+		return;
+	sync_sock(a, as, now);
+	sock_free(a, as, abort, now);
+}
+
 /* Rings in the session's region for a connection, handed to the engine. */
 static int sock_rings(struct apps *a, struct app_sock *as)
 {
@@ -971,9 +1020,10 @@ static int op_socket(struct apps *a, struct app_sess *s,
 		return -EAFNOSUPPORT;
 	if ((q->arg[1] & 0xff) != SOCK_STREAM)
 		return -EPROTONOSUPPORT;
-	as = sock_new(a, s, q->arg[0], &err);
+	as = sock_new(a, fam(s), q->arg[0], &err);
 	if (!as)
 		return err;
+	hold(s, as->idx);
 	rp->r.slot = as->idx;
 	rp->r.gen = as->gen;
 	rp->fds[rp->nfds++] = as->efd;
@@ -1083,9 +1133,10 @@ static bool is_local_dst(struct apps *a, const struct ip_addr *dst)
 	       rt.type == RTN_LOCAL;
 }
 
-static int op_accept(struct apps *a, struct app_sess *s, struct app_sock *as,
+static int op_accept(struct apps *a, struct app_sess *m, struct app_sock *as,
 		     struct reply *rp, uint64_t now)
 {
+	struct app_sess *s = fam(m);
 	struct app_sock *c;
 	struct ip_addr la, fa;
 	uint16_t lp, fp;
@@ -1118,6 +1169,7 @@ static int op_accept(struct apps *a, struct app_sess *s, struct app_sock *as,
 	conn_opened(a, c, now);
 	mark_dirty(a, c);
 	publish(a, c);
+	hold(m, c->idx);
 	rp->r.slot = c->idx;
 	rp->r.gen = c->gen;
 	addr_out(&rp->r.addr, as->domain, &fa, fp);
@@ -1441,14 +1493,16 @@ static int dispatch(struct apps *a, struct app_sess *s,
 		    const struct xtcp_ipc_req *q, struct reply *rp,
 		    uint64_t now)
 {
+	struct app_sess *f = fam(s);
 	struct app_sock *as = NULL;
 
 	if (q->op == XTCP_OP_SOCKET)
 		return op_socket(a, s, q, rp);
-	if (q->slot >= s->nslots || !s->socks[q->slot] ||
-	    s->socks[q->slot]->gen != q->gen)
+	/* A slot this process does not hold is not its socket. */
+	if (q->slot >= f->nslots || !f->socks[q->slot] ||
+	    f->socks[q->slot]->gen != q->gen || !s->holds[q->slot])
 		return -EBADF;
-	as = s->socks[q->slot];
+	as = f->socks[q->slot];
 	switch (q->op) {
 	case XTCP_OP_BIND:
 		return op_bind(a, as, q);
@@ -1461,8 +1515,7 @@ static int dispatch(struct apps *a, struct app_sess *s,
 	case XTCP_OP_SHUTDOWN:
 		return op_shutdown(a, as, q, now);
 	case XTCP_OP_CLOSE:
-		sync_sock(a, as, now);
-		sock_free(a, as, q->arg[0] != 0, now);
+		release(a, s, q->slot, q->arg[0] != 0, now);
 		return 0;
 	case XTCP_OP_SETSOCKOPT:
 		return op_setsockopt(a, as, q, now);
@@ -1536,8 +1589,13 @@ static int op_hello(struct apps *a, struct app_sess *s, struct reply *rp)
 		return -EINVAL;
 	s->socks = calloc(nslots, sizeof(*s->socks));
 	s->free_idx = calloc(nslots, sizeof(*s->free_idx));
-	if (!s->socks || !s->free_idx)
+	s->holds = calloc(nslots, sizeof(*s->holds));
+	s->holders = calloc(nslots, sizeof(*s->holders));
+	if (!s->socks || !s->free_idx || !s->holds || !s->holders)
 		return -ENOMEM;
+	/* The proof a forked process gives in ATTACH: never guessable. */
+	if (getrandom(s->token, sizeof(s->token), 0) != sizeof(s->token))
+		return -EAGAIN;
 	s->doorbell = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (s->doorbell < 0)
 		return -errno;
@@ -1567,10 +1625,74 @@ static int op_hello(struct apps *a, struct app_sess *s, struct reply *rp)
 		      }))
 		return -errno;
 	s->hello = true;
+	s->members = 1;
 	rp->r.val[0] = (int32_t)nslots;
+	rp->r.val[1] = (int32_t)s->id;
 	rp->r.u64 = size;
+	memcpy(rp->r.data, s->token, sizeof(s->token));
+	rp->r.len = sizeof(s->token);
 	rp->fds[rp->nfds++] = rg->memfd;
 	rp->fds[rp->nfds++] = s->doorbell;
+	return 0;
+}
+
+/* Constant time: how long it takes tells nothing about the token. */
+static bool token_eq(const uint8_t *x, const uint8_t *y)
+{
+	uint8_t d = 0;
+
+	for (int i = 0; i < XTCP_TOKEN_LEN; i++)
+		d |= x[i] ^ y[i];
+	return !d;
+}
+
+static struct app_sess *member_of(struct apps *a, const uint8_t *token,
+				  uint32_t id, struct app_sess **leader)
+{
+	struct app_sess *f = NULL;
+
+	for (struct app_sess *x = a->sessions; x && !f; x = x->next)
+		if (x->hello && !x->leader && token_eq(x->token, token))
+			f = x;
+	*leader = f;
+	for (struct app_sess *x = a->sessions; f && x; x = x->next)
+		if (x->hello && fam(x) == f && x->id == id && !x->gone)
+			return x;
+	return NULL;
+}
+
+/*
+ * A process about to fork joins the session of its member @q->arg[0] on a
+ * new connection (ipc.h, fork): the token proves it knows the session, the
+ * uid must be the session's; it holds what that member holds.
+ */
+static int op_attach(struct apps *a, struct app_sess *s,
+		     const struct xtcp_ipc_req *q, struct reply *rp)
+{
+	struct app_sess *f, *p;
+
+	if (s->hello)
+		return -EISCONN;
+	if (q->len != XTCP_TOKEN_LEN)
+		return -EINVAL;
+	p = member_of(a, q->data, (uint32_t)q->arg[0], &f);
+	if (!f || f->cred.uid != s->cred.uid)
+		return -EACCES;
+	if (!p)
+		return -ESRCH;
+	s->holds = calloc(f->nslots, sizeof(*s->holds));
+	if (!s->holds)
+		return -ENOMEM;
+	s->leader = f;
+	for (uint32_t i = 0; i < f->nslots; i++)
+		if (p->holds[i])
+			hold(s, i);
+	s->id = ++f->next_id;
+	s->hello = true;
+	f->members++;
+	rp->r.val[0] = (int32_t)f->nslots;
+	rp->r.val[1] = (int32_t)s->id;
+	rp->r.u64 = f->rg->size;
 	return 0;
 }
 
@@ -1590,16 +1712,57 @@ static void sess_free(struct apps *a, struct app_sess *s, uint64_t now)
 		epoll_ctl(a->epfd, EPOLL_CTL_DEL, s->doorbell, NULL);
 		close(s->doorbell);
 	}
-	epoll_ctl(a->epfd, EPOLL_CTL_DEL, s->fd, NULL);
-	close(s->fd);
+	if (s->fd >= 0) {
+		epoll_ctl(a->epfd, EPOLL_CTL_DEL, s->fd, NULL);
+		close(s->fd);
+	}
 	if (s->rg)
 		region_put(a, s->rg);
 	free(s->socks);
 	free(s->free_idx);
+	free(s->holds);
+	free(s->holders);
 	a->st.sessions_closed++;
 	log_debug("app session pid %d uid %u closed", (int)s->cred.pid,
 		  s->cred.uid);
 	free(s);
+}
+
+/*
+ * A member's connection ended: its process let go of all it held (a socket
+ * nobody else holds is reset: nobody is left to read or write). The session
+ * ends with its last member; a leader whose forked members remain stays,
+ * without a connection of its own (gone).
+ */
+static void sess_end(struct apps *a, struct app_sess *s, uint64_t now)
+{
+	struct app_sess *f = fam(s);
+
+	for (uint32_t i = 0; s->holds && i < f->nslots; i++)
+		if (s->holds[i])
+			release(a, s, i, true, now);
+	if (!s->hello) {
+		sess_free(a, s, now);
+		return;
+	}
+	f->members--;
+	if (s != f) {
+		sess_free(a, s, now);
+		if (!f->members)
+			sess_free(a, f, now);
+		return;
+	}
+	if (!f->members) {
+		sess_free(a, s, now);
+		return;
+	}
+	epoll_ctl(a->epfd, EPOLL_CTL_DEL, s->fd, NULL);
+	close(s->fd);
+	s->fd = -1;
+	s->dead = false;
+	s->gone = true;
+	log_debug("app session pid %d: its forked members remain",
+		  (int)s->cred.pid);
 }
 
 /* Close any descriptor a client sent us: we take none. */
@@ -1658,6 +1821,8 @@ static bool sess_serve(struct apps *a, struct app_sess *s, uint64_t now)
 			rp.r.seq = q.seq;
 			if (q.op == XTCP_OP_HELLO)
 				ret = op_hello(a, s, &rp);
+			else if (q.op == XTCP_OP_ATTACH)
+				ret = op_attach(a, s, &q, &rp);
 			else if (!s->hello)
 				ret = -EPROTO;
 			else
@@ -1674,7 +1839,7 @@ static bool sess_serve(struct apps *a, struct app_sess *s, uint64_t now)
 		/* A client that does not read its replies is dropped. */
 		if (send_reply(s, &rp))
 			return false;
-		if (q.op == XTCP_OP_HELLO && ret)
+		if ((q.op == XTCP_OP_HELLO || q.op == XTCP_OP_ATTACH) && ret)
 			return false;
 	}
 	return true;
@@ -1748,11 +1913,15 @@ unsigned apps_handle(struct apps *a, uint64_t now)
 		}
 		work++;
 	}
-	/* Sessions go only after the batch: a later event may name them. */
-	for (struct app_sess *s = a->sessions, *next; s; s = next) {
-		next = s->next;
-		if (s->dead)
-			sess_free(a, s, now);
+	/* Sessions go only after the batch: a later event may name them.
+	 * Ending one may free its leader too: start over after each. */
+	for (struct app_sess *s = a->sessions; s;) {
+		if (s->dead) {
+			sess_end(a, s, now);
+			s = a->sessions;
+			continue;
+		}
+		s = s->next;
 	}
 	work += apps_run(a, now);
 	return work;

@@ -28,15 +28,21 @@
  * EPOLLET is served as level-triggered; EPOLLONESHOT disarms the entry
  * until EPOLL_CTL_MOD.
  *
- * Limits: dup, dup2, dup3 and fcntl F_DUPFD of an xtcp socket fail with
- * EOPNOTSUPP (a second descriptor for one socket is not tracked); dup2
- * onto an xtcp socket closes it first. sendmsg/recvmsg carry plain data:
- * ancillary data is refused (EOPNOTSUPP) and none is returned. Sockets do
- * not survive exec, and a child after fork must not use its parent's xtcp
- * sockets. stdio streams over a socket (fdopen) and sendfile are not
- * wrapped: libc's internal calls do not come through here. At exit()
- * the sockets still open are closed gracefully; after _exit() or a crash
- * xtcpd resets them.
+ * Descriptors and processes (docs/ARCHITECTURE.md): dup, dup2, dup3 and
+ * F_DUPFD go to libxtcp, which counts a socket's descriptors; a fork child
+ * keeps using the sockets it inherits (libxtcp's fork handlers); the exec
+ * family hands the sockets without FD_CLOEXEC to the new image (below).
+ * At exit(), _exit() and _Exit() the sockets still open are closed
+ * gracefully, as the kernel closes a process's; after a crash xtcpd resets
+ * those no other process holds.
+ *
+ * Limits: sendmsg/recvmsg carry plain data: ancillary data is refused
+ * (EOPNOTSUPP) and none is returned, so descriptors cannot be passed over
+ * AF_UNIX as xtcp sockets. posix_spawn, system and popen exec inside libc
+ * (as do execveat and a clone() child): their programs get an xtcp
+ * socket as a plain eventfd, as does a program exec'd without the shim.
+ * stdio streams over a socket (fdopen) and sendfile are not wrapped:
+ * libc's internal calls do not come through here.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -58,6 +64,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/xtcp_exec.h"
+#include "xtcp/ipc.h"
 #include "xtcp/xtcp.h"
 
 /* Inside libxtcp: its own calls go to libc. */
@@ -383,6 +391,31 @@ __attribute__((destructor)) static void close_all(void)
 			X(xtcp_close(fd));
 }
 
+/*
+ * _exit() and _Exit() close a process's descriptors as exit() does, only
+ * without atexit handlers and destructors: the kernel closes its sockets
+ * gracefully then, and so do we (else xtcpd, seeing the connection end
+ * as after a crash, would reset what no other process holds). Shells exit
+ * this way (dash), and so do fork children whose exec failed. Not in a
+ * vfork child (its memory is its parent's), and only as far as is safe in
+ * a signal handler (xtcp__exit_close).
+ */
+void _exit(int status)
+{
+	depth++; /* its system calls go to libc */
+	xtcp__exit_close();
+	REAL(_exit)(status);
+	__builtin_unreachable();
+}
+
+void _Exit(int status)
+{
+	depth++; /* its system calls go to libc */
+	xtcp__exit_close();
+	REAL(_Exit)(status);
+	__builtin_unreachable();
+}
+
 /* --- sockets ------------------------------------------------------------ */
 
 int socket(int domain, int type, int protocol)
@@ -695,7 +728,6 @@ static int do_fcntl(int (*real)(int, int, ...), int fd, int cmd, long arg)
 	switch (cmd) {
 	case F_DUPFD:
 	case F_DUPFD_CLOEXEC:
-		return fail(EOPNOTSUPP);
 	case F_GETFL:
 	case F_SETFL:
 	case F_GETOWN:
@@ -734,26 +766,203 @@ int fcntl64(int fd, int cmd, ...)
 int dup(int fd)
 {
 	if (mine(fd))
-		return fail(EOPNOTSUPP);
+		return X(xtcp_dup(fd));
 	return REAL(dup)(fd);
 }
 
+/* Either side an xtcp socket: libxtcp keeps its table right (an xtcp
+ * socket at @to loses that descriptor, as close(2) would). */
 int dup2(int fd, int to)
 {
-	if (mine(fd))
-		return fail(EOPNOTSUPP);
-	if (mine(to) && fd != to && REAL(fcntl)(fd, F_GETFD) >= 0)
-		close(to);
+	if (mine(fd) || mine(to)) {
+		int r = X(xtcp_dup2(fd, to));
+
+		/* Entries of @to's old socket leave the epoll sets. */
+		if (r >= 0 && fd != to)
+			ep_forget(to);
+		return r;
+	}
 	return REAL(dup2)(fd, to);
 }
 
 int dup3(int fd, int to, int flags)
 {
-	if (mine(fd))
-		return fail(EOPNOTSUPP);
-	if (mine(to) && fd != to && REAL(fcntl)(fd, F_GETFD) >= 0)
-		close(to);
+	if (mine(fd) || mine(to)) {
+		int r = X(xtcp_dup3(fd, to, flags));
+
+		/* Entries of @to's old socket leave the epoll sets. */
+		if (r >= 0 && fd != to)
+			ep_forget(to);
+		return r;
+	}
 	return REAL(dup3)(fd, to, flags);
+}
+
+/* --- exec ------------------------------------------------------------------ */
+
+/*
+ * Sockets without FD_CLOEXEC survive exec(2), as the kernel's do (inetd,
+ * shells): the exec family passes XTCP_INHERIT_ENV to the new image
+ * (libxtcp's description, xtcp_exec.h), whose copy of this shim adopts it
+ * at load. posix_spawn, system and popen exec inside libc, not through
+ * these: their programs get plain descriptors.
+ */
+__attribute__((constructor)) static void inherit(void)
+{
+	const char *d = getenv(XTCP_INHERIT_ENV);
+
+	if (!d)
+		return;
+	X(xtcp__exec_adopt(d));
+	unsetenv(XTCP_INHERIT_ENV);
+}
+
+extern char **environ;
+
+/* @envp without any XTCP_INHERIT_ENV, plus @add (if not NULL). */
+static char **env_with(char *const envp[], char *add)
+{
+	size_t n = 0, k = 0, pl = strlen(XTCP_INHERIT_ENV);
+	char **e;
+
+	while (envp && envp[n])
+		n++;
+	e = malloc((n + 2) * sizeof(*e));
+	if (!e)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(envp[i], XTCP_INHERIT_ENV, pl) ||
+		    envp[i][pl] != '=')
+			e[k++] = envp[i];
+	if (add)
+		e[k++] = add;
+	e[k] = NULL;
+	return e;
+}
+
+enum exec_kind { EX_PATH, EX_SEARCH, EX_FD };
+
+/* The exec itself, with the hand-over added; undone if it fails. */
+static int do_exec(enum exec_kind kind, const char *path, int fd,
+		   char *const argv[], char *const envp[])
+{
+	int handle = -1;
+	char *add = depth ? NULL : X(xtcp__exec_env(&handle));
+	char **env = env_with(envp, add);
+	char *const *use = env ? env : envp;
+	int ret, err;
+
+	if (kind == EX_SEARCH)
+		ret = REAL(execvpe)(path, argv, use);
+	else if (kind == EX_FD)
+		ret = REAL(fexecve)(fd, argv, use);
+	else
+		ret = REAL(execve)(path, argv, use);
+	err = errno;
+	if (add) {
+		depth++;
+		xtcp__exec_undo(handle);
+		depth--;
+	}
+	free(env);
+	free(add);
+	errno = err;
+	return ret;
+}
+
+int execve(const char *path, char *const argv[], char *const envp[])
+{
+	return do_exec(EX_PATH, path, -1, argv, envp);
+}
+
+int execv(const char *path, char *const argv[])
+{
+	return do_exec(EX_PATH, path, -1, argv, environ);
+}
+
+int execvpe(const char *file, char *const argv[], char *const envp[])
+{
+	return do_exec(EX_SEARCH, file, -1, argv, envp);
+}
+
+int execvp(const char *file, char *const argv[])
+{
+	return do_exec(EX_SEARCH, file, -1, argv, environ);
+}
+
+int fexecve(int fd, char *const argv[], char *const envp[])
+{
+	return do_exec(EX_FD, NULL, fd, argv, envp);
+}
+
+/* execl's arguments as an array (malloc'd), and execle's envp after them. */
+static char **list_argv(const char *arg0, va_list ap, char *const **envp)
+{
+	size_t n = 1;
+	va_list cp;
+	char **v;
+
+	va_copy(cp, ap);
+	while (va_arg(cp, char *))
+		n++;
+	va_end(cp);
+	v = malloc((n + 1) * sizeof(*v));
+	if (!v)
+		return NULL;
+	v[0] = (char *)arg0;
+	for (size_t i = 1; i <= n; i++) /* the last one read is the NULL */
+		v[i] = va_arg(ap, char *);
+	if (envp)
+		*envp = va_arg(ap, char *const *);
+	return v;
+}
+
+static int exec_list(enum exec_kind kind, const char *path, char **argv,
+		     char *const envp[])
+{
+	int ret, err;
+
+	if (!argv)
+		return fail(ENOMEM);
+	ret = do_exec(kind, path, -1, argv, envp);
+	err = errno;
+	free(argv);
+	errno = err;
+	return ret;
+}
+
+int execl(const char *path, const char *arg, ...)
+{
+	va_list ap;
+	char **argv;
+
+	va_start(ap, arg);
+	argv = list_argv(arg, ap, NULL);
+	va_end(ap);
+	return exec_list(EX_PATH, path, argv, environ);
+}
+
+int execlp(const char *file, const char *arg, ...)
+{
+	va_list ap;
+	char **argv;
+
+	va_start(ap, arg);
+	argv = list_argv(arg, ap, NULL);
+	va_end(ap);
+	return exec_list(EX_SEARCH, file, argv, environ);
+}
+
+int execle(const char *path, const char *arg, ...)
+{
+	char *const *envp = NULL;
+	va_list ap;
+	char **argv;
+
+	va_start(ap, arg);
+	argv = list_argv(arg, ap, &envp);
+	va_end(ap);
+	return exec_list(EX_PATH, path, argv, envp);
 }
 
 /* --- readiness ----------------------------------------------------------- */

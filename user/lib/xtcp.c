@@ -20,6 +20,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -32,6 +33,8 @@
 #include "lib/urg_read.h"
 #include "xtcp/ipc.h"
 #include "xtcp/xtcp.h"
+/* After the public headers: the shim's private part of the API. */
+#include "lib/xtcp_exec.h"
 
 #define TAB_PAGES 1024
 #define TAB_PAGE 1024 /* descriptors up to TAB_PAGES * TAB_PAGE */
@@ -51,6 +54,8 @@ struct xsock {
 	int linger_s;
 	int owner_type, owner_id; /* F_SETOWN_EX; id 0: none */
 	pthread_mutex_t rlock, wlock;
+	int refs; /* descriptors naming it (dup), under G.lock */
+	int64_t rcvtimeo, sndtimeo; /* SO_RCVTIMEO/SNDTIMEO: us, 0 forever */
 };
 
 static struct {
@@ -64,7 +69,18 @@ static struct {
 	struct xtcp_shm_slot *slots;
 	uint32_t nslots;
 	int doorbell;
-} G = { .lock = PTHREAD_MUTEX_INITIALIZER, .ctl = -1, .doorbell = -1 };
+	/* fork and exec (ipc.h): the session's token, our member id, the
+	 * region's memfd (kept for exec), the pid that owns ctl, and the
+	 * connection made for a child between prepare and child/parent. */
+	uint8_t token[XTCP_TOKEN_LEN];
+	uint32_t id, fork_id;
+	int memfd, fork_ctl;
+	pid_t pid;
+} G = { .lock = PTHREAD_MUTEX_INITIALIZER,
+	.ctl = -1,
+	.doorbell = -1,
+	.memfd = -1,
+	.fork_ctl = -1 };
 
 static struct xsock **tab[TAB_PAGES];
 
@@ -226,30 +242,80 @@ static int call_locked(struct xtcp_ipc_req *q, struct xtcp_ipc_rep *r, int *fds,
 	return r->err;
 }
 
-static int session_open_locked(void)
+/* A new control connection to xtcpd: its descriptor or -errno. */
+static int ctl_connect(void)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	const char *path = getenv(XTCP_APP_SOCKET_ENV);
-	struct xtcp_ipc_req q;
-	struct xtcp_ipc_rep r;
-	int fds[2], ret;
-	unsigned nfds;
-	void *base;
+	int fd, ret;
 
-	if (G.ctl >= 0)
-		return dead() ? -ECONNRESET : 0;
 	if (!path || !*path)
 		path = XTCP_APP_SOCKET_DEFAULT;
 	if (strlen(path) >= sizeof(sun.sun_path))
 		return -ENAMETOOLONG;
 	memcpy(sun.sun_path, path, strlen(path) + 1);
-	G.ctl = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (G.ctl < 0)
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
 		return -errno;
-	if (connect(G.ctl, (struct sockaddr *)&sun, sizeof(sun))) {
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun))) {
 		ret = -errno;
-		goto fail;
+		close(fd);
+		return ret;
 	}
+	return fd;
+}
+
+static void atfork_once(void);
+
+/*
+ * Map the session's region (@memfd, @size bytes) and check its header;
+ * G takes @memfd and @doorbell. On failure nothing is mapped and the
+ * caller still owns both.
+ */
+static int region_map_locked(int memfd, uint64_t size, int doorbell)
+{
+	const struct xtcp_shm_hdr *h;
+	void *base;
+
+	if (size < sizeof(*h) || size > SIZE_MAX)
+		return -EPROTO;
+	base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
+	if (base == MAP_FAILED)
+		return -errno;
+	h = base;
+	if (load_acq(&h->magic) != XTCP_SHM_MAGIC ||
+	    h->version != XTCP_IPC_VERSION ||
+	    h->slot_size != sizeof(struct xtcp_shm_slot) ||
+	    h->nslots > XTCP_SHM_SLOTS_MAX ||
+	    (uint64_t)h->slot_off +
+			    (uint64_t)h->nslots * sizeof(struct xtcp_shm_slot) >
+		    size) {
+		munmap(base, size);
+		return -EPROTO;
+	}
+	G.base = base;
+	G.size = size;
+	G.hdr = base;
+	G.slots = (struct xtcp_shm_slot *)(G.base + h->slot_off);
+	G.nslots = h->nslots;
+	G.memfd = memfd;
+	G.doorbell = doorbell;
+	return 0;
+}
+
+static int session_open_locked(void)
+{
+	struct xtcp_ipc_req q;
+	struct xtcp_ipc_rep r;
+	int fds[2], ret;
+	unsigned nfds;
+
+	/* dead with no connection: a fork child that could not attach. */
+	if (G.ctl >= 0 || dead())
+		return dead() ? -ECONNRESET : 0;
+	G.ctl = ctl_connect();
+	if (G.ctl < 0)
+		return G.ctl;
 	memset(&q, 0, sizeof(q));
 	q.op = XTCP_OP_HELLO;
 	q.slot = XTCP_IPC_NO_SLOT;
@@ -261,29 +327,17 @@ static int session_open_locked(void)
 			close(fds[i]);
 		goto fail;
 	}
-	base = mmap(NULL, r.u64, PROT_READ | PROT_WRITE, MAP_SHARED, fds[0], 0);
-	close(fds[0]);
-	if (base == MAP_FAILED) {
-		ret = -errno;
+	ret = region_map_locked(fds[0], r.u64, fds[1]);
+	if (ret) {
+		close(fds[0]);
 		close(fds[1]);
 		goto fail;
 	}
-	G.base = base;
-	G.size = r.u64;
-	G.hdr = base;
-	G.doorbell = fds[1];
-	if (load_acq(&G.hdr->magic) != XTCP_SHM_MAGIC ||
-	    G.hdr->version != XTCP_IPC_VERSION ||
-	    G.hdr->slot_size != sizeof(struct xtcp_shm_slot) ||
-	    G.hdr->nslots > XTCP_SHM_SLOTS_MAX ||
-	    (uint64_t)G.hdr->slot_off + (uint64_t)G.hdr->nslots *
-						sizeof(struct xtcp_shm_slot) >
-		    G.size) {
-		ret = -EPROTO;
-		goto fail;
-	}
-	G.slots = (struct xtcp_shm_slot *)(G.base + G.hdr->slot_off);
-	G.nslots = G.hdr->nslots;
+	if (r.len == XTCP_TOKEN_LEN)
+		memcpy(G.token, r.data, XTCP_TOKEN_LEN);
+	G.id = (uint32_t)r.val[1];
+	G.pid = getpid();
+	atfork_once();
 	return 0;
 fail:
 	close(G.ctl);
@@ -392,6 +446,7 @@ static struct xsock *xs_new(int fd, uint32_t idx, uint32_t gen, int domain)
 	xs->gen = gen;
 	xs->domain = domain;
 	xs->owner_type = F_OWNER_PID;
+	xs->refs = 1;
 	xs->sl = &G.slots[idx];
 	pthread_mutex_init(&xs->rlock, NULL);
 	pthread_mutex_init(&xs->wlock, NULL);
@@ -447,6 +502,9 @@ int xtcp_socket(int domain, int type, int protocol)
 		return fail(-ENOBUFS);
 	}
 	xs->nonblock = type & SOCK_NONBLOCK;
+	/* Received close-on-exec; a socket is so only when asked (exec). */
+	if (!(type & SOCK_CLOEXEC))
+		fcntl(fd, F_SETFD, 0);
 	pthread_mutex_lock(&G.lock);
 	ret = tab_set(fd, xs);
 	pthread_mutex_unlock(&G.lock);
@@ -532,21 +590,24 @@ static uint32_t changes(const struct xsock *xs)
 static int remaining_ms(const struct timespec *until)
 {
 	struct timespec now;
+	long long ns;
 	long ms;
 
 	if (!until)
 		return WAIT_SLICE_MS;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	ms = (until->tv_sec - now.tv_sec) * 1000 +
-	     (until->tv_nsec - now.tv_nsec) / 1000000;
-	if (ms < 0)
+	ns = (long long)(until->tv_sec - now.tv_sec) * 1000000000 +
+	     (until->tv_nsec - now.tv_nsec);
+	if (ns <= 0)
 		return 0;
+	/* Rounded up: a wait never ends before its time. */
+	ms = (long)((ns + 999999) / 1000000);
 	return ms < WAIT_SLICE_MS ? (int)ms : WAIT_SLICE_MS;
 }
 
 /*
- * Sleep until the slot changes after @seen (its changes counter), for at
- * most a slice. -ECONNRESET when xtcpd is gone.
+ * SO_RCVTIMEO/SO_SNDTIMEO of @timeo (us, 0: none) as a deadline from now in
+ * @until; NULL without one.
  */
 /*
  * Busy-poll (as SO_BUSY_POLL does): an answer on a LAN comes within tens
@@ -593,7 +654,29 @@ static bool spin_for_change(const struct xsock *xs, uint32_t seen)
 	}
 }
 
-static int xs_wait(struct xsock *xs, uint32_t seen)
+static const struct timespec *xs_deadline(int64_t timeo, struct timespec *until)
+{
+	if (!timeo)
+		return NULL;
+	clock_gettime(CLOCK_MONOTONIC, until);
+	if (timeo < 0) /* a negative time: no wait at all, as Linux */
+		return until;
+	until->tv_sec += timeo / 1000000;
+	until->tv_nsec += (long)(timeo % 1000000) * 1000;
+	if (until->tv_nsec >= 1000000000) {
+		until->tv_sec++;
+		until->tv_nsec -= 1000000000;
+	}
+	return until;
+}
+
+/*
+ * Sleep until the slot changes after @seen (its changes counter), for at
+ * most a slice. -ECONNRESET when xtcpd is gone; -EAGAIN once @until (a
+ * socket timeout, may be NULL) has passed.
+ */
+static int xs_wait(struct xsock *xs, uint32_t seen,
+		   const struct timespec *until)
 {
 	struct pollfd p[2] = {
 		{ .fd = xs->fd, .events = POLLIN },
@@ -612,7 +695,9 @@ static int xs_wait(struct xsock *xs, uint32_t seen)
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (changes(xs) != seen)
 		return 0;
-	if (poll(p, 2, WAIT_SLICE_MS) < 0 && errno != EINTR)
+	if (until && !remaining_ms(until))
+		return -EAGAIN;
+	if (poll(p, 2, remaining_ms(until)) < 0 && errno != EINTR)
 		return -errno;
 	if (p[1].revents & (POLLHUP | POLLRDHUP | POLLERR | POLLNVAL)) {
 		set_dead();
@@ -645,6 +730,8 @@ static int take_error(struct xsock *xs)
 int xtcp_connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
 	struct xsock *xs = get(fd);
+	const struct timespec *up;
+	struct timespec until;
 	struct xtcp_ipc_req q;
 	struct xtcp_ipc_rep r;
 	int ret;
@@ -671,6 +758,7 @@ int xtcp_connect(int fd, const struct sockaddr *addr, socklen_t len)
 		return fail(ret);
 	if (xs->nonblock)
 		return fail(-EINPROGRESS);
+	up = xs_deadline(xs->sndtimeo, &until);
 	for (;;) {
 		uint32_t seen = changes(xs);
 		uint32_t st = load_acq(&xs->sl->state);
@@ -682,15 +770,18 @@ int xtcp_connect(int fd, const struct sockaddr *addr, socklen_t len)
 				return fail(err ? -err : -ECONNREFUSED);
 			return 0;
 		}
-		ret = xs_wait(xs, seen);
+		/* SO_SNDTIMEO: the attempt goes on (Linux's connect). */
+		ret = xs_wait(xs, seen, up);
 		if (ret)
-			return fail(ret);
+			return fail(ret == -EAGAIN ? -EINPROGRESS : ret);
 	}
 }
 
 int xtcp_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 {
 	struct xsock *xs = get(fd), *c;
+	struct timespec until;
+	const struct timespec *up;
 	struct xtcp_ipc_req q;
 	struct xtcp_ipc_rep r;
 	unsigned nfds;
@@ -700,6 +791,7 @@ int xtcp_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 		return -1;
 	if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))
 		return fail(-EINVAL);
+	up = xs_deadline(xs->rcvtimeo, &until);
 	for (;;) {
 		uint32_t seen = changes(xs);
 		uint32_t st = load_acq(&xs->sl->state);
@@ -717,7 +809,7 @@ int xtcp_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 		}
 		if (xs->nonblock)
 			return fail(-EAGAIN);
-		ret = xs_wait(xs, seen);
+		ret = xs_wait(xs, seen, up);
 		if (ret)
 			return fail(ret == -ECONNRESET ? -ECONNABORTED : ret);
 	}
@@ -730,6 +822,8 @@ int xtcp_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 		return fail(-EPROTO);
 	}
 	c->nonblock = flags & SOCK_NONBLOCK;
+	if (!(flags & SOCK_CLOEXEC))
+		fcntl(cfd, F_SETFD, 0);
 	pthread_mutex_lock(&G.lock);
 	ret = tab_set(cfd, c);
 	pthread_mutex_unlock(&G.lock);
@@ -854,6 +948,8 @@ static ssize_t xs_recv(struct xsock *xs, const struct iovec *iov, int cnt,
 	bool peek = flags & MSG_PEEK;
 	bool block = !xs->nonblock && !(flags & MSG_DONTWAIT);
 	uint32_t ppos; /* MSG_PEEK: the ring counter to look at next */
+	struct timespec until[1];
+	const struct timespec *up = xs_deadline(xs->rcvtimeo, until);
 	ssize_t ret = 0;
 
 	if (flags & MSG_OOB)
@@ -919,7 +1015,7 @@ static ssize_t xs_recv(struct xsock *xs, const struct iovec *iov, int cnt,
 				ret = -EAGAIN;
 			break;
 		}
-		ret = xs_wait(xs, seen);
+		ret = xs_wait(xs, seen, up); /* -EAGAIN: SO_RCVTIMEO */
 		if (ret) {
 			if (got)
 				ret = 0;
@@ -960,6 +1056,8 @@ static ssize_t xs_send(struct xsock *xs, const struct iovec *iov, int cnt,
 {
 	size_t want = iov_total(iov, cnt), got = 0;
 	bool block = !xs->nonblock && !(flags & MSG_DONTWAIT);
+	struct timespec until[1];
+	const struct timespec *up = xs_deadline(xs->sndtimeo, until);
 	ssize_t ret = 0;
 
 	if (!__atomic_load_n(&xs->rings, __ATOMIC_ACQUIRE))
@@ -1001,9 +1099,11 @@ static ssize_t xs_send(struct xsock *xs, const struct iovec *iov, int cnt,
 				ret = -EAGAIN;
 			break;
 		}
-		ret = xs_wait(xs, seen);
+		ret = xs_wait(xs, seen, up);
 		if (ret) {
-			ret = -EPIPE;
+			/* SO_SNDTIMEO: what was sent, or EAGAIN. */
+			if (ret != -EAGAIN)
+				ret = -EPIPE;
 			break;
 		}
 	}
@@ -1075,6 +1175,512 @@ ssize_t xtcp_writev(int fd, const struct iovec *iov, int cnt)
 	return ret < 0 ? fail((int)ret) : ret;
 }
 
+/* --- several descriptors (dup), fork -------------------------------------- */
+
+/* Another descriptor of @xs than @except, or -1 (G.lock held). */
+static int other_fd(const struct xsock *xs, int except)
+{
+	for (int p = 0; p < TAB_PAGES; p++) {
+		struct xsock **page = tab[p];
+
+		for (int i = 0; page && i < TAB_PAGE; i++)
+			if (page[i] == xs && p * TAB_PAGE + i != except)
+				return p * TAB_PAGE + i;
+	}
+	return -1;
+}
+
+/*
+ * Descriptor @fd stops naming @xs (close, or dup2 onto it), G.lock held;
+ * the caller closes @fd if it must. POSIX close(2): the socket is closed
+ * when its last descriptor is, so only then does CLOSE go to xtcpd (and
+ * there it lets go of this process's hold: another process may hold it
+ * too, ipc.h). 0 or what xtcpd answered; @xs is freed with its last.
+ */
+static int xs_unref_locked(struct xsock *xs, int fd)
+{
+	struct xtcp_ipc_req q;
+	struct xtcp_ipc_rep r;
+	int ret;
+
+	tab_set(fd, NULL);
+	if (--xs->refs > 0) {
+		/* Our waits poll xs->fd: keep it one that stays open. */
+		if (xs->fd == fd)
+			__atomic_store_n(&xs->fd, other_fd(xs, fd),
+					 __ATOMIC_RELEASE);
+		return 0;
+	}
+	req_init(&q, xs, XTCP_OP_CLOSE);
+	q.arg[0] = xs->linger_on && xs->linger_s == 0;
+	ret = call_locked(&q, &r, NULL, 0, NULL);
+	pthread_mutex_destroy(&xs->rlock);
+	pthread_mutex_destroy(&xs->wlock);
+	free(xs);
+	/* With xtcpd gone the socket is gone too: nothing to report. */
+	return ret == -ECONNRESET ? 0 : ret;
+}
+
+/* @nfd, just made a copy of one of @xs's descriptors, names it too. */
+static int xs_ref_locked(struct xsock *xs, int nfd)
+{
+	int ret = tab_set(nfd, xs);
+
+	if (!ret)
+		xs->refs++;
+	return ret;
+}
+
+/* dup(2) and fcntl(2) F_DUPFD/F_DUPFD_CLOEXEC: the lowest free >= @min. */
+static int xs_dupfd(int fd, int cmd, int min)
+{
+	struct xsock *xs;
+	int nfd, ret;
+
+	if (!get(fd))
+		return -1;
+	pthread_mutex_lock(&G.lock);
+	xs = lookup(fd);
+	nfd = xs ? fcntl(fd, cmd, min) : -1;
+	ret = !xs ? -EBADF : nfd < 0 ? -errno : xs_ref_locked(xs, nfd);
+	pthread_mutex_unlock(&G.lock);
+	if (ret && nfd >= 0)
+		close(nfd);
+	return ret ? fail(ret) : nfd;
+}
+
+int xtcp_dup(int fd)
+{
+	return xs_dupfd(fd, F_DUPFD, 0);
+}
+
+/*
+ * dup3(2) with libxtcp's table kept right, for any two descriptors: an
+ * xtcp socket at @nfd loses that descriptor (and is closed if it was its
+ * last) and @ofd's socket, if it is one, gets it. The kernel replaces @nfd
+ * atomically; the table follows under G.lock.
+ */
+int xtcp_dup3(int ofd, int nfd, int flags)
+{
+	struct xsock *ox, *nx;
+	int ret = 0;
+
+	if (ofd == nfd || (flags & ~O_CLOEXEC))
+		return fail(-EINVAL);
+	pthread_mutex_lock(&G.lock);
+	ox = lookup(ofd);
+	nx = lookup(nfd);
+	if (dup3(ofd, nfd, flags) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	if (nx)
+		ret = xs_unref_locked(nx, nfd);
+	if (ox && xs_ref_locked(ox, nfd)) {
+		close(nfd);
+		ret = -EMFILE;
+	}
+out:
+	pthread_mutex_unlock(&G.lock);
+	return ret ? fail(ret) : nfd;
+}
+
+int xtcp_dup2(int ofd, int nfd)
+{
+	/* POSIX: the same descriptor twice is itself, if it is open. */
+	if (ofd == nfd)
+		return fcntl(ofd, F_GETFD) < 0 ? -1 : nfd;
+	return xtcp_dup3(ofd, nfd, 0);
+}
+
+/*
+ * fork (ipc.h). Before fork() returns, with G.lock held so no request is
+ * in flight, a new control connection joins the session as a member
+ * holding what we hold; the child takes it, the parent closes its copy.
+ * If that fails, the child's sockets fail as with xtcpd gone.
+ */
+static int attach_new_locked(uint32_t *id)
+{
+	struct xtcp_ipc_req q;
+	struct xtcp_ipc_rep r;
+	ssize_t n;
+	int fd;
+
+	fd = ctl_connect();
+	if (fd < 0)
+		return fd;
+	memset(&q, 0, sizeof(q));
+	q.version = XTCP_IPC_VERSION;
+	q.op = XTCP_OP_ATTACH;
+	q.slot = XTCP_IPC_NO_SLOT;
+	q.seq = 1;
+	q.arg[0] = (int32_t)G.id;
+	q.len = XTCP_TOKEN_LEN;
+	memcpy(q.data, G.token, XTCP_TOKEN_LEN);
+	do
+		n = send(fd, &q, sizeof(q), MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n == (ssize_t)sizeof(q)) {
+		do
+			n = recv(fd, &r, sizeof(r), 0);
+		while (n < 0 && errno == EINTR);
+	}
+	if (n != (ssize_t)sizeof(r) || r.seq != q.seq || r.err ||
+	    r.version != XTCP_IPC_VERSION) {
+		close(fd);
+		return -ECONNRESET;
+	}
+	*id = (uint32_t)r.val[1];
+	return fd;
+}
+
+static void atfork_prepare(void)
+{
+	int fd;
+
+	pthread_mutex_lock(&G.lock);
+	G.fork_ctl = -1;
+	if (G.ctl < 0 || dead())
+		return;
+	fd = attach_new_locked(&G.fork_id);
+	G.fork_ctl = fd < 0 ? -1 : fd;
+}
+
+static void atfork_parent(void)
+{
+	if (G.fork_ctl >= 0)
+		close(G.fork_ctl);
+	G.fork_ctl = -1;
+	pthread_mutex_unlock(&G.lock);
+}
+
+static void atfork_child(void)
+{
+	if (G.ctl >= 0) {
+		close(G.ctl);
+		G.ctl = G.fork_ctl;
+		G.id = G.fork_id;
+		G.pid = getpid();
+		if (G.ctl < 0)
+			set_dead();
+	}
+	G.fork_ctl = -1;
+	/* Only this thread lives on: locks other threads held are free. */
+	for (int p = 0; p < TAB_PAGES; p++) {
+		struct xsock **page = tab[p];
+
+		for (int i = 0; page && i < TAB_PAGE; i++) {
+			if (!page[i])
+				continue;
+			pthread_mutex_init(&page[i]->rlock, NULL);
+			pthread_mutex_init(&page[i]->wlock, NULL);
+		}
+	}
+	pthread_mutex_unlock(&G.lock);
+}
+
+static void atfork_register(void)
+{
+	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+}
+
+static void atfork_once(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, atfork_register);
+}
+
+/*
+ * exec (ipc.h, preload.c). The new image is the same process and the same
+ * member: it takes over the control connection, the region's memfd and
+ * the doorbell (FD_CLOEXEC cleared for the exec, set again by the new
+ * image) and every socket descriptor without FD_CLOEXEC. The description:
+ * "1 CTL MEMFD DOORBELL SIZE ID TOKEN" then per descriptor
+ * " FD,SLOT,GEN,DOMAIN,FLAGS,RCVTIMEO,SNDTIMEO,LINGER", FD -1 for one
+ * FD_CLOEXEC closes: the new image lets go of a socket left with none.
+ */
+#define EXEC_NONBLOCK 1u
+#define EXEC_LINGER 2u
+#define EXEC_RINGS 4u
+
+struct sbuf {
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
+
+static void sb_add(struct sbuf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void sb_add(struct sbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	for (int tries = 0; tries < 2 && !b->oom; tries++) {
+		va_start(ap, fmt);
+		n = vsnprintf(b->p ? b->p + b->len : NULL,
+			      b->p ? b->cap - b->len : 0, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			b->oom = true;
+		} else if (b->p && (size_t)n < b->cap - b->len) {
+			b->len += (size_t)n;
+			return;
+		} else {
+			size_t cap = (b->cap + (size_t)n + 1) * 2;
+			char *np = realloc(b->p, cap);
+
+			if (!np)
+				b->oom = true;
+			b->p = np ? np : b->p;
+			b->cap = np ? cap : b->cap;
+		}
+	}
+}
+
+/* FD_CLOEXEC on the session's descriptors: @ctl (G.ctl or a new member's
+ * connection), the memfd and the doorbell. */
+static void exec_cloexec(int ctl, bool on)
+{
+	int fds[3] = { ctl, G.memfd, G.doorbell };
+
+	for (int i = 0; i < 3; i++) {
+		int fl = fcntl(fds[i], F_GETFD);
+
+		if (fl >= 0)
+			fcntl(fds[i], F_SETFD,
+			      on ? fl | FD_CLOEXEC : fl & ~FD_CLOEXEC);
+	}
+}
+
+/*
+ * A vfork child (dash, posix_spawn-like code) runs in our memory without
+ * the fork handlers: it has no connection of its own. It makes one for its
+ * new image as a fork does (ATTACH), touching nothing the parent sees: no
+ * lock (another thread of the parent may hold it), no global written, and
+ * descriptor flags only in its own table.
+ */
+char *xtcp__exec_env(int *handle)
+{
+	bool vforked = G.pid != getpid();
+	struct sbuf b = { 0 };
+	uint32_t id = G.id;
+	int ctl = G.ctl;
+
+	*handle = -1;
+	if (!vforked)
+		pthread_mutex_lock(&G.lock);
+	if (G.ctl < 0 || dead() || G.memfd < 0)
+		goto out;
+	if (vforked) {
+		ctl = attach_new_locked(&id);
+		if (ctl < 0)
+			goto out;
+		*handle = ctl;
+	}
+	sb_add(&b, "%s=1 %d %d %d %llu %u ", XTCP_INHERIT_ENV, ctl, G.memfd,
+	       G.doorbell, (unsigned long long)G.size, id);
+	for (int i = 0; i < XTCP_TOKEN_LEN; i++)
+		sb_add(&b, "%02x", G.token[i]);
+	for (int p = 0; p < TAB_PAGES; p++) {
+		for (int i = 0; tab[p] && i < TAB_PAGE; i++) {
+			struct xsock *xs = tab[p][i];
+			int fd = p * TAB_PAGE + i, fl;
+
+			if (!xs)
+				continue;
+			fl = fcntl(fd, F_GETFD);
+			sb_add(&b, " %d,%u,%u,%d,%u,%lld,%lld,%d",
+			       fl >= 0 && !(fl & FD_CLOEXEC) ? fd : -1, xs->idx,
+			       xs->gen, xs->domain,
+			       (xs->nonblock ? EXEC_NONBLOCK : 0) |
+				       (xs->linger_on ? EXEC_LINGER : 0) |
+				       (xs->rings ? EXEC_RINGS : 0),
+			       (long long)xs->rcvtimeo, (long long)xs->sndtimeo,
+			       xs->linger_s);
+		}
+	}
+	if (b.oom) {
+		free(b.p);
+		b.p = NULL;
+		if (*handle >= 0)
+			close(*handle);
+		*handle = -1;
+		goto out;
+	}
+	exec_cloexec(ctl, false);
+out:
+	if (!vforked)
+		pthread_mutex_unlock(&G.lock);
+	return b.p;
+}
+
+void xtcp__exec_undo(int handle)
+{
+	if (handle >= 0) { /* a vfork child's own connection */
+		exec_cloexec(handle, true);
+		close(handle);
+		return;
+	}
+	pthread_mutex_lock(&G.lock);
+	if (G.ctl >= 0)
+		exec_cloexec(G.ctl, true);
+	pthread_mutex_unlock(&G.lock);
+}
+
+static struct xsock *find_slot(uint32_t idx, uint32_t gen)
+{
+	for (int p = 0; p < TAB_PAGES; p++)
+		for (int i = 0; tab[p] && i < TAB_PAGE; i++)
+			if (tab[p][i] && tab[p][i]->idx == idx &&
+			    tab[p][i]->gen == gen)
+				return tab[p][i];
+	return NULL;
+}
+
+/*
+ * _exit() may come from a signal handler that interrupted libxtcp or
+ * malloc: only the control lock, tried, and system calls here; nothing is
+ * freed (the process is ending). A vfork child leaves its parent's state
+ * alone; with the lock busy, xtcpd sees the connection end instead.
+ */
+void xtcp__exit_close(void)
+{
+	if ((G.pid && G.pid != getpid()) || pthread_mutex_trylock(&G.lock))
+		return;
+	for (int p = 0; p < TAB_PAGES; p++) {
+		for (int i = 0; tab[p] && i < TAB_PAGE; i++) {
+			struct xsock *xs = tab[p][i];
+			struct xtcp_ipc_req q;
+			struct xtcp_ipc_rep r;
+
+			if (!xs)
+				continue;
+			tab[p][i] = NULL;
+			if (--xs->refs > 0)
+				continue;
+			req_init(&q, xs, XTCP_OP_CLOSE);
+			q.arg[0] = xs->linger_on && xs->linger_s == 0;
+			call_locked(&q, &r, NULL, 0, NULL);
+		}
+	}
+}
+
+struct exec_ent {
+	int fd, domain;
+	unsigned idx, gen, flags;
+	long long rcvtimeo, sndtimeo;
+	int linger_s;
+};
+
+/* One descriptor's socket in the new image: a new xsock or a dup. */
+static int adopt_one(const struct exec_ent *e)
+{
+	struct xsock *xs = find_slot(e->idx, e->gen);
+
+	if (xs)
+		return xs_ref_locked(xs, e->fd);
+	xs = xs_new(e->fd, e->idx, e->gen, e->domain);
+	if (!xs)
+		return -EPROTO;
+	xs->nonblock = e->flags & EXEC_NONBLOCK;
+	xs->linger_on = e->flags & EXEC_LINGER;
+	xs->linger_s = e->linger_s;
+	xs->rcvtimeo = e->rcvtimeo;
+	xs->sndtimeo = e->sndtimeo;
+	if (((e->flags & EXEC_RINGS) && xs_rings(xs)) || tab_set(e->fd, xs)) {
+		free(xs);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+/* A socket the old image held that no descriptor carried over. */
+static void adopt_release(const struct exec_ent *e)
+{
+	struct xtcp_ipc_req q;
+	struct xtcp_ipc_rep r;
+
+	if (find_slot(e->idx, e->gen))
+		return;
+	memset(&q, 0, sizeof(q));
+	q.op = XTCP_OP_CLOSE;
+	q.slot = e->idx;
+	q.gen = e->gen;
+	q.arg[0] = (e->flags & EXEC_LINGER) && !e->linger_s;
+	/* The second CLOSE of one slot (two such descriptors) is EBADF. */
+	call_locked(&q, &r, NULL, 0, NULL);
+}
+
+static bool fd_open(int fd)
+{
+	return fd >= 0 && fcntl(fd, F_GETFD) >= 0;
+}
+
+static int adopt_entries(const char *s, bool keep)
+{
+	struct exec_ent e;
+	int n, ret = 0;
+
+	while (sscanf(s, " %d,%u,%u,%d,%u,%lld,%lld,%d%n", &e.fd, &e.idx,
+		      &e.gen, &e.domain, &e.flags, &e.rcvtimeo, &e.sndtimeo,
+		      &e.linger_s, &n) == 8) {
+		s += n;
+		if (e.idx >= G.nslots ||
+		    (e.domain != AF_INET && e.domain != AF_INET6))
+			return -EPROTO;
+		if (keep && fd_open(e.fd) && !lookup(e.fd))
+			ret = adopt_one(&e);
+		else if (!keep && !fd_open(e.fd))
+			adopt_release(&e);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int xtcp__exec_adopt(const char *s)
+{
+	unsigned long long size;
+	int ctl, memfd, bell, n, ret;
+	char hex[2 * XTCP_TOKEN_LEN + 1];
+	unsigned id;
+
+	if (sscanf(s, "1 %d %d %d %llu %u %32s%n", &ctl, &memfd, &bell, &size,
+		   &id, hex, &n) != 6 ||
+	    strlen(hex) != 2 * XTCP_TOKEN_LEN)
+		return -EINVAL;
+	pthread_mutex_lock(&G.lock);
+	ret = -EBUSY;
+	if (G.ctl >= 0 || G.base)
+		goto out;
+	ret = -EBADF;
+	if (!fd_open(ctl) || !fd_open(memfd) || !fd_open(bell))
+		goto out;
+	ret = region_map_locked(memfd, size, bell);
+	if (ret)
+		goto out;
+	G.ctl = ctl;
+	exec_cloexec(G.ctl, true);
+	for (int i = 0; i < XTCP_TOKEN_LEN; i++) {
+		unsigned v;
+
+		sscanf(hex + 2 * i, "%2x", &v);
+		G.token[i] = (uint8_t)v;
+	}
+	G.id = id;
+	G.pid = getpid();
+	atfork_once();
+	/* First what survived, then let go of what did not. */
+	ret = adopt_entries(s + n, true);
+	if (!ret)
+		ret = adopt_entries(s + n, false);
+out:
+	pthread_mutex_unlock(&G.lock);
+	return ret;
+}
+
 /* --- control ------------------------------------------------------------- */
 
 int xtcp_shutdown(int fd, int how)
@@ -1100,27 +1706,88 @@ int xtcp_shutdown(int fd, int how)
 
 int xtcp_close(int fd)
 {
-	struct xsock *xs = get(fd);
-	struct xtcp_ipc_req q;
-	struct xtcp_ipc_rep r;
+	struct xsock *xs;
 	int ret;
 
-	if (!xs)
+	if (!get(fd))
 		return -1;
-	req_init(&q, xs, XTCP_OP_CLOSE);
-	q.arg[0] = xs->linger_on && xs->linger_s == 0;
 	pthread_mutex_lock(&G.lock);
-	tab_set(fd, NULL);
-	ret = call_locked(&q, &r, NULL, 0, NULL);
+	xs = lookup(fd); /* again: another thread may have closed it */
+	ret = xs ? xs_unref_locked(xs, fd) : -EBADF;
 	pthread_mutex_unlock(&G.lock);
-	close(fd);
-	pthread_mutex_destroy(&xs->rlock);
-	pthread_mutex_destroy(&xs->wlock);
-	free(xs);
-	/* With xtcpd gone the socket is gone too: nothing to report. */
-	if (ret == -ECONNRESET)
-		ret = 0;
+	if (xs)
+		close(fd);
 	return ret ? fail(ret) : 0;
+}
+
+/*
+ * SO_RCVTIMEO and SO_SNDTIMEO are the library's: its calls do the waiting.
+ * Linux's numbers: _OLD takes struct timeval (the native long pair), _NEW
+ * two int64_t; glibc's SO_RCVTIMEO is one of them by time_t's size.
+ */
+static int64_t *timeo_of(struct xsock *xs, int name)
+{
+	switch (name) {
+	case SO_RCVTIMEO_OLD:
+	case SO_RCVTIMEO_NEW:
+		return &xs->rcvtimeo;
+	case SO_SNDTIMEO_OLD:
+	case SO_SNDTIMEO_NEW:
+		return &xs->sndtimeo;
+	default:
+		return NULL;
+	}
+}
+
+/* Linux's sock_set_timeout(): EDOM for tv_usec out of [0, 1e6), a
+ * negative tv_sec means no wait at all, {0, 0} forever. */
+static int timeo_set(int64_t *t, int name, const void *val, socklen_t len)
+{
+	int64_t sec, usec;
+
+	if (name == SO_RCVTIMEO_NEW || name == SO_SNDTIMEO_NEW) {
+		int64_t v[2];
+
+		if (len < sizeof(v))
+			return -EINVAL;
+		memcpy(v, val, sizeof(v));
+		sec = v[0];
+		usec = v[1];
+	} else {
+		struct timeval tv;
+
+		if (len < sizeof(tv))
+			return -EINVAL;
+		memcpy(&tv, val, sizeof(tv));
+		sec = tv.tv_sec;
+		usec = tv.tv_usec;
+	}
+	if (usec < 0 || usec >= 1000000)
+		return -EDOM;
+	if (sec < 0)
+		*t = -1;
+	else if (sec >= INT64_MAX / 1000000 - 1)
+		*t = 0;
+	else
+		*t = sec * 1000000 + usec;
+	return 0;
+}
+
+/* Linux answers both forms with a long pair and truncates to the room. */
+static int timeo_get(int64_t t, void *val, socklen_t *len)
+{
+	struct timeval tv = { 0 };
+
+	if (!val || !len)
+		return -EFAULT;
+	if (t > 0) {
+		tv.tv_sec = t / 1000000;
+		tv.tv_usec = t % 1000000;
+	}
+	if (*len > sizeof(tv))
+		*len = sizeof(tv);
+	memcpy(val, &tv, *len);
+	return 0;
 }
 
 int xtcp_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
@@ -1144,6 +1811,10 @@ int xtcp_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 		memcpy(&l, val, sizeof(l));
 		xs->linger_on = l.l_onoff != 0;
 		xs->linger_s = l.l_linger;
+	}
+	if (level == SOL_SOCKET && timeo_of(xs, name)) {
+		ret = timeo_set(timeo_of(xs, name), name, val, len);
+		return ret ? fail(ret) : 0;
 	}
 	req_init(&q, xs, XTCP_OP_SETSOCKOPT);
 	q.arg[0] = level;
@@ -1194,6 +1865,10 @@ int xtcp_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 			return ret ? fail(ret) : 0;
 		default:
 			break;
+		}
+		if (timeo_of(xs, name)) {
+			ret = timeo_get(*timeo_of(xs, name), val, len);
+			return ret ? fail(ret) : 0;
 		}
 	}
 	if (!val || !len)
@@ -1390,6 +2065,9 @@ int xtcp_fcntl(int fd, int cmd, ...)
 	case F_GETFD:
 	case F_SETFD:
 		return fcntl(fd, cmd, arg);
+	case F_DUPFD:
+	case F_DUPFD_CLOEXEC:
+		return xs_dupfd(fd, cmd, (int)arg);
 	default:
 		return fail(-EINVAL);
 	}
