@@ -475,6 +475,33 @@ static int xs_rings(struct xsock *xs)
 	return 0;
 }
 
+/*
+ * Make a new socket's descriptor (its eventfd) answer for it: O_NONBLOCK
+ * and close-on-exec as @flags (SOCK_*) ask (it arrives close-on-exec; a
+ * socket is so only when asked, for exec), then the table. On failure the
+ * slot goes back to the daemon and the descriptor is closed.
+ */
+static int xs_install(struct xsock *xs, int flags)
+{
+	struct xtcp_ipc_req q;
+	struct xtcp_ipc_rep r;
+	int ret;
+
+	xs->nonblock = flags & SOCK_NONBLOCK;
+	if (!(flags & SOCK_CLOEXEC))
+		fcntl(xs->fd, F_SETFD, 0);
+	pthread_mutex_lock(&G.lock);
+	ret = tab_set(xs->fd, xs);
+	pthread_mutex_unlock(&G.lock);
+	if (ret) {
+		req_init(&q, xs, XTCP_OP_CLOSE);
+		call(&q, &r, NULL, 0, NULL);
+		close(xs->fd);
+		free(xs);
+	}
+	return ret;
+}
+
 int xtcp_socket(int domain, int type, int protocol)
 {
 	struct xtcp_ipc_req q;
@@ -501,22 +528,8 @@ int xtcp_socket(int domain, int type, int protocol)
 		close(fd);
 		return fail(-ENOBUFS);
 	}
-	xs->nonblock = type & SOCK_NONBLOCK;
-	/* Received close-on-exec; a socket is so only when asked (exec). */
-	if (!(type & SOCK_CLOEXEC))
-		fcntl(fd, F_SETFD, 0);
-	pthread_mutex_lock(&G.lock);
-	ret = tab_set(fd, xs);
-	pthread_mutex_unlock(&G.lock);
-	if (ret) {
-		/* The daemon frees the slot with the session; close it. */
-		req_init(&q, xs, XTCP_OP_CLOSE);
-		call(&q, &r, NULL, 0, NULL);
-		close(fd);
-		free(xs);
-		return fail(ret);
-	}
-	return fd;
+	ret = xs_install(xs, type);
+	return ret ? fail(ret) : fd;
 }
 
 static struct xsock *get(int fd)
@@ -821,17 +834,9 @@ int xtcp_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 		close(cfd);
 		return fail(-EPROTO);
 	}
-	c->nonblock = flags & SOCK_NONBLOCK;
-	if (!(flags & SOCK_CLOEXEC))
-		fcntl(cfd, F_SETFD, 0);
-	pthread_mutex_lock(&G.lock);
-	ret = tab_set(cfd, c);
-	pthread_mutex_unlock(&G.lock);
-	if (ret) {
-		close(cfd);
-		free(c);
+	ret = xs_install(c, flags);
+	if (ret)
 		return fail(ret);
-	}
 	sa_out(xs, &r.addr, addr, len);
 	return cfd;
 }
