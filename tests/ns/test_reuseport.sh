@@ -7,6 +7,7 @@
 set -u
 . "$(dirname "$0")/../lib.sh"
 . "$XTCP_ROOT/tools/topo.sh"
+. "$XTCP_ROOT/tests/lib/xtcpd_app.sh"
 
 XTCPD=$BUILD/xtcpd
 TOOL=$BUILD/tests/ns/reuse_tool
@@ -29,25 +30,8 @@ b6=$(topo_addr b a 6)
 topo_tx_off a
 topo_exec a ip link set dev "$ifa" xdpdrv obj "$BUILD/bpf/xdp_pass.bpf.o" sec xdp
 
-tmp=$(mktemp -d)
-topo_defer "rm -rf '$tmp'"
-# uid nobody must reach the application socket (mode 0666).
-chmod 755 "$tmp"
-export XTCP_APP_SOCKET=$tmp/app.sock
 # TIME-WAIT lasts the whole test: the restart checks see it for sure.
-cat >"$tmp/xtcpd.conf" <<EOF
-[daemon]
-log_level = info
-control_socket = $tmp/xtcpd.sock
-app_socket = $XTCP_APP_SOCKET
-[interface $ifb]
-queues = 1
-[tunables]
-tcp_time_wait_interval = 600000
-EOF
-
-topo_bg b "$XTCPD" -c "$tmp/xtcpd.conf" >>"$tmp/xtcpd.log" 2>&1
-XPID=$TOPO_BG_PID
+xtcpd_app_start b "$ifb" tcp_time_wait_interval=600000
 check "xtcpd starts with an application socket" topo_wait 10 test -S "$XTCP_APP_SOCKET"
 
 in_b() { topo_exec b env XTCP_APP_SOCKET="$XTCP_APP_SOCKET" "$@"; }

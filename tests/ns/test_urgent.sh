@@ -12,6 +12,7 @@
 set -u
 . "$(dirname "$0")/../lib.sh"
 . "$XTCP_ROOT/tools/topo.sh"
+. "$XTCP_ROOT/tests/lib/xtcpd_app.sh"
 
 XTCPD=$BUILD/xtcpd
 TOOL=$BUILD/tests/ns/urg_tool
@@ -32,22 +33,7 @@ a4=$(topo_addr a b 4)
 topo_tx_off a
 topo_exec a ip link set dev "$ifa" xdpdrv obj "$BUILD/bpf/xdp_pass.bpf.o" sec xdp
 
-tmp=$(mktemp -d)
-topo_defer "rm -rf '$tmp'"
-chmod 755 "$tmp" # uid nobody reaches the application socket
-export XTCP_APP_SOCKET=$tmp/app.sock
-cat >"$tmp/xtcpd.conf" <<CONF
-[daemon]
-log_level = info
-control_socket = $tmp/xtcpd.sock
-app_socket = $XTCP_APP_SOCKET
-[interface $ifb]
-queues = 1
-[tunables]
-tcp_time_wait_interval = 1000
-CONF
-
-topo_bg b "$XTCPD" -c "$tmp/xtcpd.conf" >>"$tmp/xtcpd.log" 2>&1
+xtcpd_app_start b "$ifb" tcp_time_wait_interval=1000
 check "xtcpd starts with an application socket" topo_wait 10 test -S "$XTCP_APP_SOCKET"
 
 in_b() { topo_exec b env XTCP_APP_SOCKET="$XTCP_APP_SOCKET" "$@"; }
