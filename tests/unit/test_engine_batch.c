@@ -3,7 +3,8 @@
  * Scripted engine tests: batched input (eng_batch_begin/end). Segments that
  * arrive together are answered once, after all of them; what must go at
  * once (a duplicate ACK for out-of-order data, RFC 5681 4.2) still does;
- * a connection freed inside a batch is not touched at its end.
+ * a connection freed inside a batch is not touched at its end. Also: a
+ * retransmitted SYN meeting a SYN-ACK that just left is not answered twice.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -102,6 +103,37 @@ static void one_place_per_connection(void **state)
 	h_fini(&h);
 }
 
+/*
+ * A retransmitted SYN in SYN-RECEIVED is answered with the SYN-ACK again,
+ * unless one just left (the peer's SYN timer and ours expired together):
+ * that one answers it, a second would be a needless retransmission.
+ */
+static void synack_not_doubled(void **state)
+{
+	struct harness h;
+
+	(void)state;
+	h_init(&h);
+	h_listen(&h, 4);
+	h_feed(&h, "S", 0, 0, 8192, NULL, NULL, 0);
+	h_expect(&h, "SA", 0, 1, 0);
+	h_expect_none(&h);
+	/* Our timer: the SYN-ACK again; the peer's SYN again 2 us later. */
+	h_run_until(&h, h_next_timer(&h));
+	h_expect(&h, "SA", 0, 1, 0);
+	h_expect_none(&h);
+	h_advance(&h, 2);
+	h_feed(&h, "S", 0, 0, 8192, NULL, NULL, 0);
+	h_expect_none(&h);
+	/* Long after the last one: answered. */
+	h_advance(&h, 500 * MSEC);
+	h_feed(&h, "S", 0, 0, 8192, NULL, NULL, 0);
+	h_expect(&h, "SA", 0, 1, 0);
+	h_expect_none(&h);
+	h.nout = h.rd = 0;
+	h_fini(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -109,6 +141,7 @@ int main(void)
 		cmocka_unit_test(out_of_order_not_deferred),
 		cmocka_unit_test(freed_inside_batch),
 		cmocka_unit_test(one_place_per_connection),
+		cmocka_unit_test(synack_not_doubled),
 	};
 
 	return cmocka_run_group_tests_name("engine_batch", tests, NULL, NULL);

@@ -13,6 +13,9 @@
 #include <errno.h>
 #include <string.h>
 
+/* A SYN-ACK sent this recently answers a retransmitted SYN too. */
+#define SYNACK_AGAIN_US 10000
+
 struct seg_ctx {
 	const struct pkt *p;
 	uint64_t now;
@@ -872,11 +875,21 @@ static void synchronized_input(struct tcb *t, struct seg_ctx *s)
 		}
 	}
 
-	/* A retransmitted SYN in SYN-RECEIVED: our SYN-ACK was lost. */
+	/*
+	 * A retransmitted SYN in SYN-RECEIVED: our SYN-ACK was lost. Unless
+	 * one left within the last SYNACK_AGAIN_US (our timer and the peer's
+	 * expired together, or the SYN was duplicated): that one answers
+	 * this SYN too, and a second would be a needless retransmission.
+	 */
 	if (t->state == TCPS_SYN_RECEIVED && (s->flags & TH_SYN) &&
 	    !(s->flags & TH_ACK) && s->seq == t->irs) {
-		t->snd_nxt = t->iss;
-		tcp_output(t, s->now);
+		uint64_t due = t->deadline[TT_REXMT];
+
+		if (due == TT_OFF || due <= s->now ||
+		    due - s->now + SYNACK_AGAIN_US <= rtt_rto(&t->rtt)) {
+			t->snd_nxt = t->iss;
+			tcp_output(t, s->now);
+		}
 		return;
 	}
 
