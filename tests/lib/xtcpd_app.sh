@@ -1,6 +1,7 @@
 # shellcheck shell=bash
-# One xtcpd with an application socket in a test host, for the namespace
-# tests of the socket API (sourced after tests/lib.sh and tools/topo.sh).
+# The topology and the xtcpd of the socket API's namespace tests (sourced
+# after tests/lib.sh and tools/topo.sh): a Linux host a and an xtcp host b,
+# and one xtcpd with an application socket in b.
 #
 #   xtcpd_app_start HOST IF [TUNABLE=VALUE]...
 #
@@ -27,4 +28,20 @@ xtcpd_app_start() {
 	} >"$tmp/xtcpd.conf"
 	topo_bg "$host" "$XTCPD" -c "$tmp/xtcpd.conf" >>"$tmp/xtcpd.log" 2>&1
 	XPID=$TOPO_BG_PID
+}
+
+# xtcpd_app_topo: hosts a (Linux, an XDP pass program so it takes XDP_TX
+# and redirected frames, tx checksum offload off) and b (for xtcpd) on one
+# veth pair; sets ifa, ifb, a4, a6, b4, b6.
+xtcpd_app_topo() {
+	topo_init && topo_host a && topo_host b && topo_link a b || return 1
+	ifa=$(topo_ifname a b)
+	ifb=$(topo_ifname b a)
+	a4=$(topo_addr a b 4)
+	a6=$(topo_addr a b 6)
+	b4=$(topo_addr b a 4)
+	b6=$(topo_addr b a 6)
+	topo_tx_off a &&
+		topo_exec a ip link set dev "$ifa" xdpdrv obj \
+			"$BUILD/bpf/xdp_pass.bpf.o" sec xdp
 }

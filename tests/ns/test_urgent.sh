@@ -25,13 +25,7 @@ if ! command -v python3 >/dev/null; then
 	exit 0
 fi
 
-topo_init || exit 1
-topo_host a && topo_host b && topo_link a b || exit 1
-ifa=$(topo_ifname a b)
-ifb=$(topo_ifname b a)
-a4=$(topo_addr a b 4)
-topo_tx_off a
-topo_exec a ip link set dev "$ifa" xdpdrv obj "$BUILD/bpf/xdp_pass.bpf.o" sec xdp
+xtcpd_app_topo || exit 1
 
 xtcpd_app_start b "$ifb" tcp_time_wait_interval=1000
 check "xtcpd starts with an application socket" topo_wait 10 test -S "$XTCP_APP_SOCKET"
